@@ -1,0 +1,26 @@
+"""cffi build script for the private extension ``pam_pyutmp._core``.
+
+Out-of-line API mode: the C compiler sees the platform's own ``<utmpx.h>`` and
+``<lastlog.h>``, so field sizes and default paths are the C library's.
+"""
+
+from pathlib import Path
+
+from cffi import FFI
+
+HERE = Path(__file__).resolve().parent
+# Relative paths keep the build reproducible from an sdist.
+CSRC = "csrc"
+
+ffibuilder = FFI()
+ffibuilder.cdef((HERE / "pyutmp_cdef.h").read_text())
+ffibuilder.set_source(
+    "pam_pyutmp._core",
+    '#include "pyutmp_core.h"',
+    sources=[f"{CSRC}/pyutmp_core.c"],
+    include_dirs=[CSRC],
+    extra_compile_args=["-Wall", "-Wextra", "-O2"],
+)
+
+if __name__ == "__main__":
+    ffibuilder.compile(verbose=True)

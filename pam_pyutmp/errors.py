@@ -1,0 +1,70 @@
+"""The exceptions of pam_pyutmp: one small hierarchy, all ``OSError``.
+
+Each carries ``errno``, a message naming what failed and, where a file was
+involved, ``filename``; ``str()`` of any of them is a complete log line.
+"""
+
+from __future__ import annotations
+
+import errno as errno_codes
+import os
+
+
+class PyutmpError(OSError):
+    """Base of every error this package raises."""
+
+
+class InvalidFieldError(PyutmpError, ValueError):
+    """An input (user, tty, host, uid) that no record may hold."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(errno_codes.EINVAL, f"invalid {field}: {reason}")
+        self.field = field
+
+
+class UnknownUserError(PyutmpError, LookupError):
+    """The user has no passwd entry, so it has no uid for lastlog."""
+
+    def __init__(self, user: str) -> None:
+        super().__init__(errno_codes.ENOENT, f"unknown user {user!r}")
+        self.user = user
+
+
+class UtmpError(PyutmpError):
+    """Writing or reading the utmp database failed."""
+
+
+class WtmpError(PyutmpError):
+    """Appending to or reading the wtmp file failed."""
+
+
+class LastlogError(PyutmpError):
+    """Reading or writing the lastlog file failed."""
+
+
+class UidAboveCapError(LastlogError):
+    """The uid lies above the lastlog cap; nothing is written for it."""
+
+    def __init__(self, uid: int, uid_max: int, path: str) -> None:
+        super().__init__(
+            errno_codes.EFBIG,
+            f"uid {uid} is above the lastlog cap {uid_max} (LASTLOG_UID_MAX); not recorded",
+            path,
+        )
+        self.uid = uid
+        self.uid_max = uid_max
+
+
+def check(code: int, error: type[PyutmpError], action: str, path: str | None) -> None:
+    """Raise ``error`` for a non-zero errno ``code`` returned by the C core."""
+    if not code:
+        return
+    if code == errno_codes.EAGAIN:
+        reason = "the file stayed locked by another process"
+    elif code == errno_codes.ELOOP:
+        reason = "refusing to follow a symbolic link"
+    elif code == errno_codes.EINVAL:
+        reason = "not a regular file or not a valid record"
+    else:
+        reason = os.strerror(code)
+    raise error(code, f"{action}: {reason}", path)

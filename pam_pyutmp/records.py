@@ -1,0 +1,92 @@
+"""One utmp/wtmp record in Python, and its conversion to and from the C core."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from pam_pyutmp._core import ffi, lib
+from pam_pyutmp.fields import address_text
+from pam_pyutmp.system import UTMPX_SIZE
+
+
+def field_text(field: Any) -> str:
+    # Fields are NUL-padded, not always NUL-terminated: ffi.string stops at
+    # either.  surrogateescape keeps any byte, so a record round-trips.
+    return bytes(ffi.string(field)).decode("utf-8", "surrogateescape")
+
+
+def text_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def fill_field(field: Any, data: bytes) -> None:
+    # The field rules size every value; this check keeps a bug from writing
+    # past the field.
+    if len(data) > ffi.sizeof(field):
+        raise ValueError(f"{len(data)} bytes do not fit a {ffi.sizeof(field)}-byte field")
+    ffi.memmove(field, data, len(data))
+
+
+@dataclass(frozen=True)
+class Record:
+    """A utmpx record.  Strings decode the raw field bytes losslessly."""
+
+    type: int
+    pid: int
+    line: str
+    id: str
+    user: str
+    host: str
+    session: int
+    tv_sec: int
+    tv_usec: int
+    addr_v6: bytes = bytes(16)
+
+    @property
+    def time(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(
+            self.tv_sec + self.tv_usec / 1e6, tz=datetime.timezone.utc
+        )
+
+    @property
+    def address(self) -> str | None:
+        return address_text(self.addr_v6)
+
+    def to_c(self) -> Any:
+        rec = ffi.new("struct pyutmp_record *")
+        rec.type = self.type
+        rec.pid = self.pid
+        rec.session = self.session
+        rec.tv_sec = self.tv_sec
+        rec.tv_usec = self.tv_usec
+        fill_field(rec.addr_v6, self.addr_v6)
+        fill_field(rec.line, text_bytes(self.line))
+        fill_field(rec.id, text_bytes(self.id))
+        fill_field(rec.user, text_bytes(self.user))
+        fill_field(rec.host, text_bytes(self.host))
+        return rec
+
+    @classmethod
+    def from_c(cls, rec: Any) -> Record:
+        return cls(
+            type=rec.type,
+            pid=rec.pid,
+            line=field_text(rec.line),
+            id=field_text(rec.id),
+            user=field_text(rec.user),
+            host=field_text(rec.host),
+            session=rec.session,
+            tv_sec=rec.tv_sec,
+            tv_usec=rec.tv_usec,
+            addr_v6=bytes(ffi.buffer(rec.addr_v6)),
+        )
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Record:
+        """A record from the raw bytes of one utmpx-sized slot of a file."""
+        out = ffi.new("struct pyutmp_record *")
+        if lib.pyutmp_decode(raw, len(raw), out) != 0:
+            raise ValueError(f"a utmpx record is {UTMPX_SIZE} bytes, not {len(raw)}")
+        return cls.from_c(out)

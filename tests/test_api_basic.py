@@ -1,0 +1,40 @@
+"""The library API writes records the stock readers understand."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pam_pyutmp
+from pam_pyutmp import utmpfile
+from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
+
+
+def who(path: object) -> str:
+    return subprocess.run(["who", str(path)], check=True, capture_output=True, text=True).stdout
+
+
+def test_put_then_unput_shows_then_hides_session_in_who(acct) -> None:
+    """who lists a live session with user, line and host, and drops it after unput."""
+    entry = pam_pyutmp.put_utmp("root", "/dev/pts/7", "192.0.2.7", **acct.paths)
+    listed = who(acct.utmp).split()
+    assert listed[:2] == ["root", "pts/7"] and listed[-1] == "(192.0.2.7)"
+    assert pam_pyutmp.unput_utmp(entry) is True
+    assert who(acct.utmp) == ""
+
+
+def test_unput_marks_the_same_slot_dead(acct) -> None:
+    """The logout reuses the login's slot: same line and id, no new slot."""
+    entry = pam_pyutmp.put_utmp("root", "pts/3", **acct.paths)
+    pam_pyutmp.unput_utmp(entry)
+    slots = utmpfile.read(str(acct.utmp))
+    assert [(s.type, s.line, s.id) for s in slots] == [(DEAD_PROCESS, "pts/3", "ts/3")]
+    wtmp = list(utmpfile.iter_wtmp(str(acct.wtmp)))
+    assert [(r.type, r.line, r.user) for r in wtmp] == [
+        (USER_PROCESS, "pts/3", "root"),
+        (DEAD_PROCESS, "pts/3", ""),
+    ]
+
+
+def test_package_under_test_is_the_installed_one() -> None:
+    """Tests exercise the package as installed for the system interpreter, as PAM loads it."""
+    assert "/dist-packages/" in pam_pyutmp.__file__ or "/site-packages/" in pam_pyutmp.__file__
