@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 from pam_pyutmp import lastlog, utmpfile
-from pam_pyutmp.errors import UnknownUserError
+from pam_pyutmp.errors import PyutmpError, UnknownUserError
 from pam_pyutmp.fields import Text, clean_host, clean_user, host_address, line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
 from pam_pyutmp.records import Record
@@ -84,8 +84,11 @@ def put_utmp(
 
     ``tty`` may be "/dev/pts/3", "pts/3" or ":0"; empty for a session without
     one, which then gets a slot of its own, with a line named after
-    ``service`` ("su/0").  All or nothing: when wtmp cannot be written, the
-    utmp slot is closed again before the error is raised.
+    ``service`` ("su/0"), as does a session on a tty that a live session of
+    another process holds (su on a logged-in terminal).
+
+    All or nothing: when wtmp cannot be written, the utmp slot is closed
+    again before the error is raised.
     """
     user_bytes = clean_user(user)
     line = tty_line(tty)
@@ -110,10 +113,7 @@ def put_utmp(
     utmp_file = path_or_default(utmp_path, DEFAULT_UTMP) if utmp else None
     wtmp_file = path_or_default(wtmp_path, DEFAULT_WTMP) if wtmp else None
     if utmp_file is not None:
-        if line:
-            utmpfile.put(utmp_file, record)
-        else:
-            record = utmpfile.put_notty(utmp_file, record, label)
+        record = utmpfile.put_session(utmp_file, record, label, has_tty=line is not None)
     entry = UtmpEntry(record, utmp_file, wtmp_file, cleaned_host.notes)
     if wtmp_file is not None:
         try:
@@ -137,10 +137,17 @@ def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathAr
     utmp_file = entry.utmp_path if utmp_path is None else os.fspath(utmp_path)
     wtmp_file = entry.wtmp_path if wtmp_path is None else os.fspath(wtmp_path)
     logout = utmpfile.dead(entry.record, *_now())
-    if utmp_file is not None and not utmpfile.close_slot(utmp_file, entry.record, logout):
-        return False
+    utmp_error: PyutmpError | None = None
+    if utmp_file is not None:
+        try:
+            if not utmpfile.close_slot(utmp_file, entry.record, logout):
+                return False
+        except PyutmpError as err:
+            utmp_error = err  # wtmp still gets its logout: the login is there
     if wtmp_file is not None:
         utmpfile.append_wtmp(wtmp_file, logout)
+    if utmp_error is not None:
+        raise utmp_error
     return True
 
 

@@ -88,20 +88,50 @@ def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[Non
         os.close(fd)  # also releases the flock
 
 
-def put_notty(path: str, record: Record, label: str) -> Record:
-    """Give a tty-less session a slot of its own and write it.
+def put_session(path: str, record: Record, label: str, has_tty: bool) -> Record:
+    """Write a new session's USER_PROCESS record; return it as written.
 
-    The lowest id no live session holds is taken, so the ids of ended
-    sessions are reused and utmp does not grow with every login.
+    A session on a tty takes the tty's slot, as login does, unless a live
+    session of another process holds it (su or a nested login on the same
+    terminal): overwriting it would drop that outer session from `who` and
+    end it at our logout.  Such a session, and one without a tty, gets a
+    slot of its own instead.
     """
     with exclusive(path):
-        live = {r.id for r in read(path) if r.type == USER_PROCESS}
+        slots = read(path)
+        if has_tty and not any(_held_by_other(slot, record) for slot in slots):
+            put(path, record)
+            return record
+        live = {slot.id for slot in slots if slot.type == USER_PROCESS}
+        # The lowest free id, so ended sessions' ids are reused and utmp
+        # does not grow with every login.
         for n in range(NOTTY_SLOTS):
             if notty_id(n) not in live:
                 slotted = replace(record, id=notty_id(n), line=notty_line(label, n))
                 put(path, slotted)
                 return slotted
     raise UtmpError(errno.ENOSPC, "every tty-less utmp slot is in use", path)
+
+
+def _held_by_other(slot: Record, record: Record) -> bool:
+    return (
+        slot.type == USER_PROCESS
+        and slot.id == record.id
+        and slot.pid != record.pid
+        and _alive(slot.pid)
+    )
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _same_session(slot: Record, record: Record) -> bool:

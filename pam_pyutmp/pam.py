@@ -1,0 +1,268 @@
+"""The PAM boundary: PAM items and options in, records written, PAM codes and
+syslog lines out.  Nothing here raises to the caller.
+
+``open_session``/``close_session`` take a :class:`Handle`, so the same code
+serves ``pam_python.so`` (see :mod:`pam_pyutmp.pam_module`) and tests.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import stat
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Protocol
+
+from pam_pyutmp import api, utmpfile
+from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
+from pam_pyutmp.fields import tty_line
+from pam_pyutmp.lastlog import LastlogEntry
+from pam_pyutmp.options import Options, parse
+from pam_pyutmp.records import Record
+from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
+from pam_pyutmp.syslogger import fields as log_fields
+from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP, USER_PROCESS, path_or_default
+
+# Linux-PAM's return codes and flags (<security/_pam_types.h>).
+PAM_SUCCESS = 0
+PAM_SYSTEM_ERR = 4
+PAM_USER_UNKNOWN = 10
+PAM_SESSION_ERR = 14
+PAM_IGNORE = 25
+PAM_SILENT = 0x8000
+
+
+class Handle(Protocol):
+    """What the session code needs of a PAM handle."""
+
+    @property
+    def key(self) -> int:
+        """Identifies the PAM transaction (the raw handle's address)."""
+
+    def item(self, name: str) -> str | None:
+        """PAM item "user", "tty", "rhost", "xdisplay" or "service"; None if unset."""
+
+    def info(self, text: str) -> None:
+        """Show ``text`` to the user through the conversation function."""
+
+
+# Sessions opened by this process, by PAM transaction, until they close.
+_open_sessions: dict[int, api.UtmpEntry] = {}
+
+
+def open_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
+    return _guarded("open_session", _open, handle, flags, args)
+
+
+def close_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
+    return _guarded("close_session", _close, handle, flags, args)
+
+
+def _guarded(name: str, step: object, handle: Handle, flags: int, args: Sequence[str]) -> int:
+    """Run a step; a bug becomes one log line and PAM_SYSTEM_ERR, never a crash."""
+    try:
+        options = parse(tuple(args))
+        for problem in options.problems:
+            log(LOG_WARNING, f"{name}: option ignored: {problem}")
+        return step(handle, flags, options)  # type: ignore[operator, no-any-return]
+    except Exception as err:
+        where = traceback.extract_tb(err.__traceback__)[-1]
+        log(LOG_ERR, f"{name}: internal error {type(err).__name__}: {err} "
+                     f"(at {os.path.basename(where.filename)}:{where.lineno})")
+        return PAM_SYSTEM_ERR
+
+
+def terminal(tty: str | None) -> str | None:
+    """PAM_TTY when it names a terminal device or an X display, else None.
+
+    sshd passes "ssh" before the pty exists and others pass a program name:
+    such a value is no line of its own, so the session gets a tty-less slot.
+    """
+    if not tty:
+        return None
+    if tty.startswith(":"):
+        return tty
+    path = tty if tty.startswith("/dev/") else "/dev/" + tty
+    try:
+        return tty if stat.S_ISCHR(os.stat(path).st_mode) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _context(handle: Handle, entry: api.UtmpEntry | None = None, **extra: object) -> str:
+    values: dict[str, object] = {
+        "service": handle.item("service"),
+        "user": handle.item("user"),
+        "tty": handle.item("tty"),
+        "host": handle.item("rhost") or handle.item("xdisplay"),
+        "pid": os.getpid(),
+    }
+    if entry is not None:
+        values.update(line=entry.line, id=entry.id)
+    values.update(extra)
+    return log_fields(**values)
+
+
+def _open(handle: Handle, flags: int, opts: Options) -> int:
+    service = handle.item("service") or ""
+    if service in opts.skip_if:
+        if opts.debug:
+            log(LOG_DEBUG, f"open_session: skipped for this service: {_context(handle)}")
+        return PAM_IGNORE
+    user = handle.item("user")
+    if not user:
+        log(LOG_NOTICE, f"open_session: no user (PAM_USER unset): {_context(handle)}")
+        return PAM_USER_UNKNOWN
+    try:
+        uid = pwd.getpwnam(user).pw_uid
+    except (KeyError, ValueError):
+        log(LOG_NOTICE, f"open_session: unknown user: {_context(handle)}")
+        return PAM_USER_UNKNOWN
+    tty_item = handle.item("tty")
+    tty = terminal(tty_item)
+    if tty_item and tty is None and opts.debug:
+        log(LOG_DEBUG, f"open_session: PAM_TTY is no terminal, using a tty-less slot: "
+                       f"{_context(handle)}")
+    host = handle.item("rhost") or handle.item("xdisplay") or ""
+
+    status = PAM_SUCCESS
+    entry: api.UtmpEntry | None = None
+    if not (opts.noutmp and opts.nowtmp):
+        entry, status = _write_login(handle, opts, user, tty, host, service)
+    if not opts.nolastlog:
+        line = entry.line if entry is not None else (tty_or_none(tty) or "")
+        if not _write_lastlog(handle, flags, opts, user, uid, line, host, service):
+            status = PAM_SESSION_ERR
+    if entry is not None and (entry.utmp_path or entry.wtmp_path):
+        _open_sessions[handle.key] = entry
+    if status == PAM_SUCCESS:
+        log(LOG_INFO, f"session opened: {_context(handle, entry, uid=uid)}")
+    return status
+
+
+def tty_or_none(tty: str | None) -> str | None:
+    try:
+        line = tty_line(tty)
+    except InvalidFieldError:
+        return None
+    return line.decode() if line else None
+
+
+def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host: str,
+                 service: str) -> tuple[api.UtmpEntry | None, int]:
+    """utmp and wtmp, each on its own: one failing does not cost the other."""
+    status = PAM_SUCCESS
+    common = {"service": service, "utmp_path": opts.utmp_path, "wtmp": False}
+    try:
+        entry = api.put_utmp(user, tty or "", host, utmp=not opts.noutmp, **common)  # type: ignore[arg-type]
+    except InvalidFieldError as err:
+        log(LOG_ERR, f"open_session: {err.strerror}; nothing written: {_context(handle)}")
+        return None, PAM_SESSION_ERR
+    except PyutmpError as err:
+        log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
+        status = PAM_SESSION_ERR
+        entry = api.put_utmp(user, tty or "", host, utmp=False, **common)  # type: ignore[arg-type]
+    for note in entry.notes:
+        log(LOG_NOTICE, f"open_session: {note}: {_context(handle)}")
+    if not opts.nowtmp:
+        wtmp_path = path_or_default(opts.wtmp_path, DEFAULT_WTMP)
+        try:
+            utmpfile.append_wtmp(wtmp_path, entry.record)
+            entry = replace(entry, wtmp_path=wtmp_path)
+        except PyutmpError as err:
+            log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
+            status = PAM_SESSION_ERR
+    return entry, status
+
+
+def _write_lastlog(handle: Handle, flags: int, opts: Options, user: str, uid: int, line: str,
+                   host: str, service: str) -> bool:
+    uid_max = api.FROM_LOGIN_DEFS if opts.lastlog_uid_max is None else opts.lastlog_uid_max
+    try:
+        previous = api.put_lastlog_entry(service, user, line, host, uid=uid, uid_max=uid_max,
+                                         lastlog_path=opts.lastlog_path)
+    except UidAboveCapError as err:
+        if opts.debug:
+            log(LOG_DEBUG, f"open_session: {err.strerror}: {_context(handle)}")
+        return True
+    except PyutmpError as err:
+        log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
+        return False
+    if not (opts.silent or opts.nolastlogmsg or flags & PAM_SILENT):
+        message = last_login_message(previous, opts)
+        if message:
+            handle.info(message)
+    return True
+
+
+def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
+    """pam_lastlog's "Last login: <date> from <host> on <line>"."""
+    if previous is None:
+        return "Welcome to your new account!" if opts.never else ""
+    text = "Last login:"
+    if not opts.nodate:
+        text += time.strftime(" %a %b %e %H:%M:%S %Z %Y", time.localtime(previous.time))
+    if not opts.nohost and previous.host:
+        text += f" from {escape(previous.host)}"
+    if not opts.noterm and previous.line:
+        text += f" on {escape(previous.line)}"
+    return "" if text == "Last login:" else text
+
+
+def _close(handle: Handle, flags: int, opts: Options) -> int:
+    if (handle.item("service") or "") in opts.skip_if:
+        return PAM_IGNORE
+    entry = _open_sessions.pop(handle.key, None)
+    if entry is None:
+        entry = _find_session(handle, opts)
+        if entry is None:
+            if opts.debug:
+                log(LOG_DEBUG, f"close_session: no open session to close: {_context(handle)}")
+            return PAM_IGNORE
+    try:
+        closed = api.unput_utmp(entry)
+    except PyutmpError as err:
+        log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
+        return PAM_SESSION_ERR
+    if not closed:
+        log(LOG_NOTICE, "close_session: the slot was closed already or a newer login holds "
+                        f"it; nothing written: {_context(handle, entry)}")
+        return PAM_SUCCESS
+    log(LOG_INFO, f"session closed: {_context(handle, entry)}")
+    return PAM_SUCCESS
+
+
+def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
+    """The session to close when this process did not open it (the host
+    closes in another process, or open failed): found again from the items."""
+    user = handle.item("user")
+    if not user:
+        return None
+    line = tty_or_none(terminal(handle.item("tty")))
+    wtmp_path = None if opts.nowtmp else path_or_default(opts.wtmp_path, DEFAULT_WTMP)
+    if opts.noutmp:
+        if line is None or wtmp_path is None:
+            return None
+        record = Record(USER_PROCESS, os.getpid(), line, line[-4:], user, "", 0, 0, 0)
+        return api.UtmpEntry(record, None, wtmp_path)
+    utmp_path = path_or_default(opts.utmp_path, DEFAULT_UTMP)
+    label = f"{handle.item('service') or api.NOTTY_LABEL}/"
+    try:
+        slots = utmpfile.read(utmp_path)
+    except PyutmpError:
+        return None
+    candidates = [
+        slot for slot in slots
+        if slot.type == USER_PROCESS and slot.user == user
+        and (slot.line == line or (slot.id.startswith(utmpfile.NOTTY_ID_PREFIX)
+                                   and slot.line.startswith(label)))
+    ]
+    for test in (lambda s: s.pid == os.getpid(), lambda s: s.session == os.getsid(0),
+                 lambda s: s.line == line, lambda s: len(candidates) == 1):
+        chosen = [slot for slot in candidates if test(slot)]
+        if len(chosen) == 1:
+            return api.UtmpEntry(chosen[0], utmp_path, wtmp_path)
+    return None
