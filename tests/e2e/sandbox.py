@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +54,7 @@ class Sandbox:
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
         kwargs.setdefault("timeout", 60)
+        kwargs.setdefault("cwd", "/")  # never import the source tree by accident
         argv = ["unshare", "-m", "--propagation", "private", SYSTEM_PYTHON, str(NSEXEC),
                 str(self.root), "--", *command]
         return subprocess.run(argv, **kwargs)  # type: ignore[call-overload, no-any-return]

@@ -1,0 +1,106 @@
+"""Bad PAM inputs through pamtester, real libpam and pam_python.so: one log
+line each, the right code, and never a crash of the host program."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from .sandbox import Sandbox, reader
+
+SESSION_ERR = "Cannot make/remove an entry for the specified session"
+USER_UNKNOWN = "User not known to the underlying authentication module"
+
+
+@pytest.fixture
+def tty() -> Iterator[str]:
+    master, slave = os.openpty()
+    yield os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+def pamtester(box: Sandbox, user: str | bytes, *items: bytes | str):
+    argv: list[str | bytes] = ["pamtester", "-v"]
+    for item in items:
+        argv += ["-I", item]
+    argv += ["svc", user, "open_session", "close_session"]
+    result = box.run(argv, text=False)  # type: ignore[list-item]
+    assert result.returncode >= 0 and -result.returncode not in (
+        signal.SIGSEGV, signal.SIGABRT), "pamtester crashed"
+    return result.returncode, (result.stdout + result.stderr).decode("utf-8", "replace")
+
+
+def required(box: Sandbox, options: str = "") -> None:
+    """The module alone and required, so its own code is what pamtester reports."""
+    box.service("svc", box.module_line(options, control="required"))
+
+
+def test_empty_user_is_user_unknown(sandbox: Sandbox) -> None:
+    """An empty PAM_USER fails with PAM_USER_UNKNOWN and a log line."""
+    required(sandbox)
+    status, out = pamtester(sandbox, "")
+    assert status == 1 and USER_UNKNOWN in out
+    assert any("no user" in line for line in sandbox.our_syslog())
+
+
+def test_unknown_user_is_user_unknown(sandbox: Sandbox) -> None:
+    """A user with no passwd entry fails with PAM_USER_UNKNOWN and writes nothing."""
+    required(sandbox)
+    status, out = pamtester(sandbox, "nobody-such-user")
+    assert status == 1 and USER_UNKNOWN in out
+    assert any("unknown user" in line for line in sandbox.our_syslog())
+    assert reader(sandbox, "utmpdump", "/var/run/utmp").count("[7]") == 0
+
+
+@pytest.mark.parametrize("tty_item", [None, "ssh", "not/a/device"])
+def test_no_terminal_gets_a_tty_less_slot(sandbox: Sandbox, tty_item: str | None) -> None:
+    """No tty, sshd's "ssh" or a non-device: a slot "svc/0" of its own, opened and closed."""
+    required(sandbox)
+    status, out = pamtester(sandbox, "root", *([f"tty={tty_item}"] if tty_item else []))
+    assert status == 0, out
+    dump = reader(sandbox, "utmpdump", "/var/run/utmp")
+    assert "[P000]" in dump and "[svc/0" in dump
+    assert "[8] [" in dump  # closed again
+
+
+def test_display_is_recorded_as_line(sandbox: Sandbox) -> None:
+    """An X display ":0" becomes line and id ":0"."""
+    required(sandbox)
+    status, out = pamtester(sandbox, "root", "tty=:0")
+    assert status == 0, out
+    assert "[:0  ]" in reader(sandbox, "utmpdump", "/var/log/wtmp")
+
+
+@pytest.mark.parametrize("rhost", [b"h" * 300, b"bad\xff\xfebytes", b"\x1b]0;owned\x07\x1b[2J"])
+def test_hostile_rhost_is_cleaned_logged_and_login_succeeds(sandbox: Sandbox, tty: str,
+                                                            rhost: bytes) -> None:
+    """Overlong, non-UTF-8 or escape-laden rhosts are cleaned, noted in the log, and allowed."""
+    required(sandbox)
+    status, out = pamtester(sandbox, "root", f"tty={tty}", b"rhost=" + rhost)
+    assert status == 0, out
+    raw = (sandbox.wtmp).read_bytes()
+    assert b"\x1b" not in raw and b"\xff" not in raw
+    assert any("host:" in line for line in sandbox.our_syslog())
+
+
+def test_unwritable_files_are_session_err(sandbox: Sandbox, tty: str) -> None:
+    """utmp/wtmp paths that cannot be written give PAM_SESSION_ERR and error lines."""
+    missing = sandbox.root / "nowhere"
+    required(sandbox, f"utmp={missing}/utmp wtmp={missing}/wtmp lastlog={missing}/lastlog")
+    status, out = pamtester(sandbox, "root", f"tty={tty}")
+    assert status == 1 and SESSION_ERR in out
+    errors = [line for line in sandbox.our_syslog() if line.startswith("<83>")]
+    assert len(errors) >= 3
+
+
+def test_bogus_options_are_logged_and_ignored(sandbox: Sandbox, tty: str) -> None:
+    """Unknown options never fail the login: each is one warning, the session is written."""
+    required(sandbox, "frobnicate utmp=relative/path")
+    status, out = pamtester(sandbox, "root", f"tty={tty}")
+    assert status == 0, out
+    assert sum("option ignored" in line for line in sandbox.our_syslog()) == 4  # open + close
+    assert "[7] [" in reader(sandbox, "utmpdump", "/var/log/wtmp")

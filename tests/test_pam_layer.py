@@ -1,0 +1,225 @@
+"""The PAM boundary with a stand-in handle: codes, options and log lines.
+
+The handle is a fake (unit level); files, the log socket and the session code
+are real.  End-to-end runs through libpam live in tests/e2e.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from pam_pyutmp import pam, syslogger, utmpfile
+from pam_pyutmp.options import parse
+from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
+
+
+@dataclass
+class FakeHandle:
+    items: dict[str, str | None]
+    key: int = 1
+    shown: list[str] = field(default_factory=list)
+
+    def item(self, name: str) -> str | None:
+        return self.items.get(name)
+
+    def info(self, text: str) -> None:
+        self.shown.append(text)
+
+
+class LogSocket:
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.setblocking(False)
+
+    def lines(self) -> list[str]:
+        out = []
+        while True:
+            try:
+                out.append(self.sock.recv(65536).decode("utf-8", "replace"))
+            except BlockingIOError:
+                return out
+
+
+@pytest.fixture
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LogSocket]:
+    path = tmp_path / "log.sock"
+    receiver = LogSocket(path)
+    monkeypatch.setattr(syslogger, "SOCKET_PATH", str(path))
+    yield receiver
+    receiver.sock.close()
+
+
+@pytest.fixture(autouse=True)
+def forget_open_sessions() -> Iterator[None]:
+    yield
+    pam._open_sessions.clear()
+
+
+@pytest.fixture
+def args(acct) -> list[str]:
+    return [f"utmp={acct.utmp}", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}"]
+
+
+@pytest.fixture
+def tty() -> Iterator[str]:
+    """A real terminal device, as PAM_TTY names one."""
+    master, slave = os.openpty()
+    yield os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+def handle(**items: str | None) -> FakeHandle:
+    base: dict[str, str | None] = {"service": "svc", "user": "root"}
+    base.update(items)
+    return FakeHandle(base)
+
+
+def test_open_and_close_write_the_records_and_log_one_line_each(acct, args, logs, tty) -> None:
+    """A session on a terminal gets its tty's slot, a wtmp pair and two structured log lines."""
+    h = handle(tty=tty, rhost="client.example")
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    line = tty.removeprefix("/dev/")
+    (slot,) = utmpfile.read(str(acct.utmp))
+    assert (slot.type, slot.line, slot.user, slot.host) == (
+        USER_PROCESS, line, "root", "client.example")
+    assert pam.close_session(h, 0, args) == pam.PAM_SUCCESS
+    assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS, DEAD_PROCESS]
+    lines = logs.lines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"<{syslogger.LOG_AUTHPRIV | syslogger.LOG_INFO}>")
+    assert "pam_pyutmp[" in lines[0] and "session opened:" in lines[0]
+    assert f"line={line}" in lines[0] and "user=root" in lines[0] and "service=svc" in lines[0]
+    assert "session closed:" in lines[1]
+
+
+def test_no_user_is_user_unknown(args, logs) -> None:
+    """Without PAM_USER nothing is written and the code is PAM_USER_UNKNOWN."""
+    assert pam.open_session(handle(user=None), 0, args) == pam.PAM_USER_UNKNOWN
+    assert any("no user" in line for line in logs.lines())
+
+
+def test_unknown_user_is_user_unknown(acct, args, logs) -> None:
+    """A user without a passwd entry writes nothing and returns PAM_USER_UNKNOWN."""
+    assert pam.open_session(handle(user="no-such-user-xyz"), 0, args) == pam.PAM_USER_UNKNOWN
+    assert acct.utmp.read_bytes() == b"" and acct.wtmp.read_bytes() == b""
+    assert any("unknown user" in line for line in logs.lines())
+
+
+def test_skip_if_service_is_ignored(acct, args, logs) -> None:
+    """A service named in skip_if= gets PAM_IGNORE and no record, at open and close."""
+    skip = [*args, "skip_if=other,svc"]
+    assert pam.open_session(handle(), 0, skip) == pam.PAM_IGNORE
+    assert pam.close_session(handle(), 0, skip) == pam.PAM_IGNORE
+    assert acct.utmp.read_bytes() == b"" and acct.wtmp.read_bytes() == b""
+
+
+def test_ssh_tty_gets_a_slot_of_its_own(acct, args, logs) -> None:
+    """PAM_TTY "ssh" (sshd before its pty exists) is no line: the session gets a tty-less slot."""
+    h = handle(tty="ssh", service="sshd")
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    (slot,) = utmpfile.read(str(acct.utmp))
+    assert (slot.line, slot.id) == ("sshd/0", "P000")
+    assert pam.close_session(h, 0, args) == pam.PAM_SUCCESS
+    assert utmpfile.read(str(acct.utmp))[0].type == DEAD_PROCESS
+
+
+def test_x_display_is_the_line_and_the_host(acct, args, logs) -> None:
+    """A display manager's ":0" is used as the line, and as the host when no rhost is set."""
+    h = handle(tty=":0", xdisplay=":0", service="lightdm")
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    (slot,) = utmpfile.read(str(acct.utmp))
+    assert (slot.line, slot.id, slot.host) == (":0", ":0", ":0")
+
+
+def test_long_or_escaped_rhost_is_cleaned_and_logged(acct, args, logs) -> None:
+    """A 300-byte rhost with ESC sequences is cut and cleaned; the login succeeds, with a notice."""
+    rhost = "\x1b[2J" + "h" * 300
+    assert pam.open_session(handle(rhost=rhost), 0, args) == pam.PAM_SUCCESS
+    raw = acct.utmp.read_bytes()
+    assert b"\x1b" not in raw and b"?[2J" in raw
+    notices = [line for line in logs.lines() if "host:" in line]
+    assert any("truncated" in line for line in notices)
+    assert any("control character" in line for line in notices)
+    assert all("\x1b" not in line for line in logs.lines())
+
+
+def test_unwritable_files_give_session_err_and_a_log_line(tmp_path, logs) -> None:
+    """Missing utmp and wtmp files and a lastlog in a missing directory: PAM_SESSION_ERR, logged."""
+    missing = tmp_path / "missing"
+    args = [f"utmp={missing}/utmp", f"wtmp={missing}/wtmp", f"lastlog={missing}/lastlog"]
+    assert pam.open_session(handle(), 0, args) == pam.PAM_SESSION_ERR
+    errors = [line for line in logs.lines() if line.startswith("<83>")]  # authpriv.err
+    for name in ("utmp", "wtmp", "lastlog"):
+        assert any(f"{missing}/{name}" in line for line in errors), name
+
+
+def test_close_in_another_process_finds_the_slot_again(acct, args, logs, tty) -> None:
+    """When this process did not open the session, close finds its slot from the PAM items."""
+    h = handle(tty=tty)
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    other = handle(tty=tty)
+    other.key = 2  # another transaction: nothing remembered for it
+    pid = os.fork()
+    if pid == 0:
+        os._exit(pam.close_session(other, 0, args))
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == pam.PAM_SUCCESS
+    assert utmpfile.read(str(acct.utmp))[0].type == DEAD_PROCESS
+    assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS, DEAD_PROCESS]
+
+
+def test_close_without_open_is_ignored(args, logs) -> None:
+    """Closing a session that was never opened writes nothing and returns PAM_IGNORE."""
+    assert pam.close_session(handle(), 0, args) == pam.PAM_IGNORE
+
+
+def test_last_login_message_follows_pam_lastlog(acct, args, logs, tty) -> None:
+    """The second login shows "Last login: <date> from <host> on <line>"; PAM_SILENT hides it."""
+    first = handle(tty=tty, rhost="one.example")
+    pam.open_session(first, 0, args)
+    pam.close_session(first, 0, args)
+    assert first.shown == []
+    second = handle(tty=tty, rhost="two.example")
+    pam.open_session(second, 0, args)
+    pam.close_session(second, 0, args)
+    (message,) = second.shown
+    assert message.startswith("Last login: ") and message.endswith(
+        f" from one.example on {tty.removeprefix('/dev/')}")
+    quiet = handle(tty=tty)
+    pam.open_session(quiet, pam.PAM_SILENT, args)
+    pam.close_session(quiet, 0, args)
+    assert quiet.shown == []
+
+
+def test_unknown_and_malformed_options_are_logged_and_ignored(acct, args, logs) -> None:
+    """A typo in pam.d never fails a login: each bad option is one warning line."""
+    bad = [*args, "bogus", "utmp=relative", "lastlog_uid_max=-3"]
+    h = handle()
+    assert pam.open_session(h, 0, bad) == pam.PAM_SUCCESS
+    warnings = [line for line in logs.lines() if "option ignored" in line]
+    assert len(warnings) == 3
+
+
+def test_internal_error_is_system_err_not_an_exception(args, logs) -> None:
+    """A handle that raises becomes PAM_SYSTEM_ERR and one log line, never an exception."""
+
+    class Broken(FakeHandle):
+        def item(self, name: str) -> str | None:
+            raise RuntimeError("boom")
+
+    assert pam.open_session(Broken({}), 0, args) == pam.PAM_SYSTEM_ERR
+    assert any("internal error RuntimeError: boom" in line for line in logs.lines())
+
+
+def test_options_are_parsed_once() -> None:
+    """The same argument list gives the same parsed object."""
+    assert parse(("debug", "nowtmp")) is parse(("debug", "nowtmp"))
+    assert parse(("debug", "nowtmp")).nowtmp
