@@ -39,7 +39,16 @@ const char *pyutmp_default_utmp_path(void) { return _PATH_UTMPX; }
 const char *pyutmp_default_wtmp_path(void) { return _PATH_WTMPX; }
 const char *pyutmp_default_lastlog_path(void) { return _PATH_LASTLOG; }
 
-static void to_utmpx(const struct pyutmp_record *rec, struct utmpx *u)
+/* The record's time in the C library's field, or EOVERFLOW: glibc keeps
+ * 32-bit seconds even on 64-bit machines, and a wrapped time is a wrong one. */
+#define PYUTMP_STORE_TIME(field, value)                                        \
+    do {                                                                       \
+        (field) = (__typeof__(field))(value);                                  \
+        if ((int64_t)(field) != (value))                                       \
+            return EOVERFLOW;                                                  \
+    } while (0)
+
+static int to_utmpx(const struct pyutmp_record *rec, struct utmpx *u)
 {
     memset(u, 0, sizeof(*u));
     u->ut_type = (short)rec->type;
@@ -49,10 +58,10 @@ static void to_utmpx(const struct pyutmp_record *rec, struct utmpx *u)
     memcpy(u->ut_user, rec->user, sizeof(u->ut_user));
     memcpy(u->ut_host, rec->host, sizeof(u->ut_host));
     u->ut_session = rec->session;
-    /* glibc stores 32-bit seconds here even on 64-bit machines (Y2038). */
-    u->ut_tv.tv_sec = rec->tv_sec;
+    PYUTMP_STORE_TIME(u->ut_tv.tv_sec, rec->tv_sec);
     u->ut_tv.tv_usec = rec->tv_usec;
     memcpy(u->ut_addr_v6, rec->addr_v6, sizeof(u->ut_addr_v6));
+    return 0;
 }
 
 static void from_utmpx(const struct utmpx *u, struct pyutmp_record *rec)
@@ -84,9 +93,10 @@ int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *ou
 int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec)
 {
     struct utmpx u;
-    int err = 0;
+    int err = to_utmpx(rec, &u);
 
-    to_utmpx(rec, &u);
+    if (err)
+        return err;
     pthread_mutex_lock(&utmpx_api_lock);
     if (utmpxname(path) != 0) {
         err = errno ? errno : ENOMEM;
@@ -144,9 +154,10 @@ int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
     struct utmpx u;
     struct stat st;
     off_t end;
-    int fd, err;
+    int fd, err = to_utmpx(rec, &u);
 
-    to_utmpx(rec, &u);
+    if (err)
+        return err;
     /* Never created here: a missing wtmp means the administrator turned it off. */
     fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0)
@@ -230,7 +241,7 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
     int fd, err;
 
     memset(&ll, 0, sizeof(ll));
-    ll.ll_time = rec->time;
+    PYUTMP_STORE_TIME(ll.ll_time, rec->time);
     memcpy(ll.ll_line, rec->line, sizeof(ll.ll_line));
     memcpy(ll.ll_host, rec->host, sizeof(ll.ll_host));
 

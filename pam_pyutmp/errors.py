@@ -63,6 +63,8 @@ def check(code: int, error: type[PyutmpError], action: str, path: str | None) ->
         reason = "the file stayed locked by another process"
     elif code == errno_codes.ELOOP:
         reason = "refusing to follow a symbolic link"
+    elif code == errno_codes.EOVERFLOW:
+        reason = "the time does not fit the record's 32-bit time field (year 2038)"
     elif code == errno_codes.EINVAL:
         reason = "not a regular file or not a valid record"
     else:

@@ -136,9 +136,11 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         line = entry.line if entry is not None else (tty_or_none(tty) or "")
         if not _write_lastlog(handle, flags, opts, user, uid, line, host, service):
             status = PAM_SESSION_ERR
+    written = False
     if entry is not None and (entry.utmp_path or entry.wtmp_path):
         _open_sessions[handle.key] = entry
-    if status == PAM_SUCCESS:
+        written = True
+    if written or status == PAM_SUCCESS:
         log(LOG_INFO, f"session opened: {_context(handle, entry, uid=uid)}")
     return status
 

@@ -9,9 +9,25 @@ Only the adapter from pam_python's handle lives here; the work is in
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from typing import Any
 
-from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
+try:
+    from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
+except ModuleNotFoundError as err:
+    # pam_python.so's interpreter derives sys.prefix from PATH: login clears
+    # the environment, the prefix becomes "/" (/lib is /usr/lib) and Debian's
+    # site module then leaves /usr/local/lib/python3.X/dist-packages, where
+    # install.sh puts this package, off sys.path.  The site directories of
+    # /usr, the prefix of the /usr/bin/python3 that pam_python.so embeds, go back.
+    if err.name != "pam_pyutmp":
+        raise
+    import site
+
+    sys.path.extend(path for path in site.getsitepackages(["/usr"])
+                    if path not in sys.path and os.path.isdir(path))
+    from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
 
 # pam_python's item attributes decode with UTF-8 and raise on other bytes;
 # libpam's own pam_get_item then gives the raw value.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from typing import BinaryIO
 
 from pam_pyutmp._core import lib
 from pam_pyutmp.errors import PyutmpError, UtmpError, WtmpError, check
-from pam_pyutmp.fields import truncate_utf8
+from pam_pyutmp.fields import clean_info
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import DEAD_PROCESS, LINE_SIZE, USER_PROCESS, UTMPX_SIZE
 
@@ -34,8 +35,10 @@ def notty_line(label: str, n: int) -> str:
     """A line unique among live tty-less sessions, e.g. "su/0": `last` pairs
     logins with logouts by line, so two live sessions must never share one."""
     suffix = f"/{n}".encode()
-    head = truncate_utf8(label.encode("utf-8", "surrogateescape"), LINE_SIZE - len(suffix))
-    return (head + suffix).decode("utf-8", "surrogateescape")
+    # The label (a PAM service name) gets the host's rules: control characters such
+    # as ESC, and bytes that are not UTF-8, must not reach ut_line.
+    head = clean_info("service", label, LINE_SIZE - len(suffix)).value
+    return (head + suffix).decode("utf-8")
 
 
 def put(path: str, record: Record) -> None:
@@ -75,14 +78,19 @@ def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[Non
         raise UtmpError(err.errno or errno.EIO, f"cannot open utmp: {err.strerror}", path) from None
     try:
         deadline = time.monotonic() + lock_timeout_ms / 1000
+        pause = 0.001
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
                     check(errno.EAGAIN, UtmpError, "cannot lock utmp", path)
-                time.sleep(0.002)
+                # Back off, with jitter: a crowd of waiters each polling every few
+                # milliseconds keeps the CPU from the holder until they all time out.
+                time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
+                pause = min(2 * pause, 0.05)
         yield
     finally:
         os.close(fd)  # also releases the flock
@@ -114,9 +122,12 @@ def put_session(path: str, record: Record, label: str, has_tty: bool) -> Record:
 
 
 def _held_by_other(slot: Record, record: Record) -> bool:
+    # The line counts as well as the id: login (shadow) gives pts/3 the id
+    # "/3", not "ts/3", and `last` pairs by line, so a second session on the
+    # line would end login's session in wtmp at this one's start.
     return (
         slot.type == USER_PROCESS
-        and slot.id == record.id
+        and (slot.id == record.id or slot.line == record.line)
         and slot.pid != record.pid
         and _alive(slot.pid)
     )

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,3 +56,76 @@ def system_files_untouched() -> object:
     yield
     assert _snapshot() == before, "a test wrote the system's utmp, wtmp or lastlog"
 
+
+# --- Stock readers and helpers shared by the acceptance tests -----------------
+
+# Fixed zone and locale: dates print in UTC and utmpdump/last print plain ASCII.
+READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
+
+
+def wait_past(second: int) -> None:
+    """Sleep until the clock has left ``second``: `last` prints "still running" for a
+    logout stamped with the current second.
+
+    The margin covers the coarse clock behind time(2), which a freshly started `last`
+    was seen reading a few milliseconds behind clock_gettime(CLOCK_REALTIME).
+    """
+    while time.time() < second + 1.2:
+        time.sleep(0.02)
+
+
+class Readers:
+    """The stock util-linux/coreutils/shadow readers, run on explicit files only."""
+
+    @staticmethod
+    def run(*args: str, stdin: bytes | None = None) -> bytes:
+        done = subprocess.run(
+            list(args), input=stdin, capture_output=True, env=READER_ENV, check=False,
+            timeout=60,
+        )
+        assert done.returncode == 0, f"{args}: rc {done.returncode}, {done.stderr!r}"
+        return done.stdout
+
+    def who(self, utmp: os.PathLike[str] | str) -> list[list[str]]:
+        """`who FILE`, one list of words per listed session."""
+        text = self.run("who", os.fspath(utmp)).decode()
+        return [line.split() for line in text.splitlines() if line.strip()]
+
+    def last(self, wtmp: os.PathLike[str] | str, *options: str,
+             after_logout: int | None = None) -> list[str]:
+        """`last -w --time-format iso -f FILE` session lines, newest first; with
+        ``after_logout`` it first waits until the clock is past that second."""
+        if after_logout is not None:
+            wait_past(after_logout)
+        text = self.run("last", "-w", "--time-format", "iso", *options, "-f",
+                        os.fspath(wtmp)).decode()
+        return [line for line in text.splitlines()
+                if line.strip() and not line.startswith(os.path.basename(wtmp) + " begins")]
+
+    def utmpdump(self, path: os.PathLike[str] | str) -> bytes:
+        return self.run("utmpdump", os.fspath(path))
+
+    def undump(self, text: bytes) -> bytes:
+        """`utmpdump -r`: the binary file the dump text describes."""
+        return self.run("utmpdump", "-r", stdin=text)
+
+    def lastlog(self, root: os.PathLike[str] | str, user: str) -> list[str]:
+        text = self.run("lastlog", "-R", os.fspath(root), "-u", user).decode()
+        return text.splitlines()
+
+
+@pytest.fixture
+def readers() -> Readers:
+    """The stock readers (who, last, utmpdump, lastlog) with TZ=UTC and LC_ALL=C."""
+    return Readers()
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A temp dir that an unprivileged user may enter (pytest's own tmp root is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="pyutmp-", dir="/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)

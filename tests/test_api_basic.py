@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import subprocess
+from dataclasses import replace
+
+import pytest
 
 import pam_pyutmp
 from pam_pyutmp import utmpfile
@@ -38,3 +42,14 @@ def test_unput_marks_the_same_slot_dead(acct) -> None:
 def test_package_under_test_is_the_installed_one() -> None:
     """Tests exercise the package as installed for the system interpreter, as PAM loads it."""
     assert "/dist-packages/" in pam_pyutmp.__file__ or "/site-packages/" in pam_pyutmp.__file__
+
+
+
+def test_time_past_2038_is_refused_not_wrapped(acct) -> None:
+    """A time that glibc's 32-bit utmp time field cannot hold raises EOVERFLOW, writes nothing."""
+    entry = pam_pyutmp.put_utmp("root", "pts/4", **acct.paths)
+    before = acct.wtmp.read_bytes()
+    with pytest.raises(pam_pyutmp.WtmpError) as raised:
+        utmpfile.append_wtmp(str(acct.wtmp), replace(entry.record, tv_sec=2**31 + 5))
+    assert raised.value.errno == errno.EOVERFLOW and "2038" in str(raised.value)
+    assert acct.wtmp.read_bytes() == before

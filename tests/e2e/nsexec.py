@@ -4,20 +4,25 @@
 
 ROOT holds ``pam.d``, ``run`` and ``log``; they are mounted over /etc/pam.d,
 /run (so /var/run) and /var/log, so the command sees empty accounting files
-and our PAM services, and the machine's own are never touched.  /dev is a
-private copy with a /dev/log socket whose lines are appended to
-ROOT/syslog.  Exits with the command's status.
+and our PAM services, and the machine's own are never touched.  When ROOT
+has ``etc/passwd``, ``etc/shadow``, ``etc/group`` or ``etc/gshadow``, each is
+mounted over its /etc namesake (the sandbox's own users), and ROOT/home, when
+present, over /home.  /dev is a private copy with a /dev/log socket whose
+lines are appended to ROOT/syslog.  Exits with the command's status; a
+SIGTERM is passed on to the command.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
 
 
 def mount(*args: str) -> None:
@@ -69,6 +74,22 @@ class SyslogCollector:
         self.out.close()
 
 
+def run_passing_sigterm(command: list[str]) -> int:
+    children: list[subprocess.Popen[bytes]] = []
+    terminated = threading.Event()
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        terminated.set()
+        for child in children:
+            child.terminate()
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    children.append(subprocess.Popen(command))
+    if terminated.is_set():
+        children[0].terminate()
+    return children[0].wait()
+
+
 def main() -> int:
     root = os.path.abspath(sys.argv[1])
     command = sys.argv[sys.argv.index("--") + 1 :]
@@ -77,10 +98,15 @@ def main() -> int:
     mount("--bind", f"{root}/pam.d", "/etc/pam.d")
     mount("--bind", f"{root}/run", "/run")
     mount("--bind", f"{root}/log", "/var/log")
+    for name in ACCOUNT_FILES:
+        if os.path.isfile(f"{root}/etc/{name}"):
+            mount("--bind", f"{root}/etc/{name}", f"/etc/{name}")
+    if os.path.isdir(f"{root}/home"):
+        mount("--bind", f"{root}/home", "/home")
     private_dev(root)
     collector = SyslogCollector(root)
     try:
-        return subprocess.run(command).returncode
+        return run_passing_sigterm(command)
     finally:
         collector.close()
 

@@ -1,17 +1,46 @@
 """A fresh-machine view for end-to-end tests: private /etc/pam.d, /run,
-/var/log and /dev/log, in a mount namespace of their own (see nsexec.py)."""
+/var/log and /dev/log, and optionally users of its own (/etc/passwd, shadow,
+group, gshadow and /home), in a mount namespace of their own (see nsexec.py)."""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pam_pyutmp.pam_module
 
 NSEXEC = Path(__file__).with_name("nsexec.py")
+PTYDRIVE = Path(__file__).with_name("ptydrive.py")
 MODULE = pam_pyutmp.pam_module.__file__  # the installed file pam_python.so loads
 SYSTEM_PYTHON = "/usr/bin/python3"
+ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
+
+
+@dataclass(frozen=True)
+class User:
+    """A user that exists only inside one sandbox."""
+
+    name: str
+    uid: int
+    gid: int
+    home: str  # as the sandbox sees it: /home/NAME
+    home_dir: Path  # the same directory from outside
+
+
+def _ids_in_use(path: Path, field: int) -> set[int]:
+    ids = set()
+    for line in path.read_text().splitlines():
+        parts = line.split(":")
+        if len(parts) > field and parts[field].isdigit():
+            ids.add(int(parts[field]))
+    return ids
 
 
 @dataclass
@@ -49,15 +78,73 @@ class Sandbox:
     def module_line(self, options: str = "", control: str = "optional") -> str:
         return f"session {control} pam_python.so {MODULE} {options}".rstrip() + "\n"
 
+    def add_user(self, name: str, shell: str = "/bin/sh") -> User:
+        """A user of this sandbox only, with a home of its own under ROOT/home.
+
+        The first call copies the machine's passwd, shadow, group and gshadow
+        into ROOT/etc; nsexec mounts them over /etc inside the namespace, so
+        the machine's own files are never written.
+        """
+        etc = self.root / "etc"
+        etc.mkdir(exist_ok=True)
+        for file in ACCOUNT_FILES:
+            machine = Path("/etc", file)
+            if not (etc / file).exists() and machine.exists():
+                shutil.copy2(machine, etc / file)  # the mode too: shadow stays 0640
+                os.chown(etc / file, 0, machine.stat().st_gid)
+        used = _ids_in_use(etc / "passwd", 2) | _ids_in_use(etc / "group", 2)
+        uid = next(n for n in range(3000, 60000) if n not in used)
+        home = self.root / "home" / name
+        home.mkdir(parents=True)
+        (self.root / "home").chmod(0o755)
+        os.chown(home, uid, uid)
+        home.chmod(0o755)
+        lines = {
+            "passwd": f"{name}:x:{uid}:{uid}:pam_pyutmp test user:/home/{name}:{shell}",
+            "shadow": f"{name}:*:19000:0:99999:7:::",
+            "group": f"{name}:x:{uid}:",
+            "gshadow": f"{name}:!::",
+        }
+        for file, line in lines.items():
+            if (etc / file).exists():
+                with (etc / file).open("a") as out:
+                    out.write(line + "\n")
+        return User(name, uid, uid, f"/home/{name}", home)
+
+    def _argv(self, command: list[str]) -> list[str]:
+        return ["unshare", "-m", "--propagation", "private", SYSTEM_PYTHON, str(NSEXEC),
+                str(self.root), "--", *command]
+
     def run(self, command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         """Run ``command`` inside the sandbox (as root)."""
         kwargs.setdefault("capture_output", True)
         kwargs.setdefault("text", True)
         kwargs.setdefault("timeout", 60)
         kwargs.setdefault("cwd", "/")  # never import the source tree by accident
-        argv = ["unshare", "-m", "--propagation", "private", SYSTEM_PYTHON, str(NSEXEC),
-                str(self.root), "--", *command]
-        return subprocess.run(argv, **kwargs)  # type: ignore[call-overload, no-any-return]
+        return subprocess.run(self._argv(command), **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    def popen(self, command: list[str], **kwargs: object) -> subprocess.Popen[str]:
+        """Start ``command`` inside the sandbox in the background (as root);
+        ``terminate()`` reaches the command itself (nsexec passes SIGTERM on)."""
+        kwargs.setdefault("text", True)
+        kwargs.setdefault("cwd", "/")
+        return subprocess.Popen(self._argv(command), **kwargs)  # type: ignore[call-overload, no-any-return]
+
+    def on_terminal(self, command: list[str], steps: list[list[str]], timeout: float = 20,
+                    env: dict[str, str] | None = None) -> Terminal:
+        """Run ``command`` on a new pty inside the sandbox, as its controlling
+        terminal, talking to it with ``steps`` (see ptydrive.py).  Prompts are
+        the shells' own: PS1 and ENV are not passed on unless ``env`` has them."""
+        if env is None:
+            env = {k: v for k, v in os.environ.items() if k not in ("PS1", "ENV")}
+        argv = [SYSTEM_PYTHON, str(PTYDRIVE), json.dumps(steps), str(timeout), "--", *command]
+        result = self.run(argv, env=env, timeout=timeout + 30)
+        assert result.returncode == 0, result.stderr
+        terminal = Terminal(**json.loads(result.stdout))
+        assert not terminal.timed_out, f"{command} did not finish: {terminal.output!r}"
+        assert not terminal.steps_left, f"{command}: steps not taken {terminal.steps_left}, " \
+                                        f"output {terminal.output!r}"
+        return terminal
 
     def python(self, code: str, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         """Run Python ``code`` with the system interpreter inside the sandbox."""
@@ -81,4 +168,105 @@ def reader(box: Sandbox, *command: str) -> str:
     return result.stdout
 
 
+@dataclass(frozen=True)
+class Terminal:
+    """What ptydrive.py saw of a command on a pty of its own."""
 
+    tty: str  # "/dev/pts/3"
+    output: str  # without "\r"
+    status: int
+    timed_out: bool
+    steps_left: list[list[str]]
+
+    @property
+    def line(self) -> str:
+        """The tty as ut_line holds it: "pts/3"."""
+        return self.tty.removeprefix("/dev/")
+
+    def section(self, n: int) -> list[str]:
+        """The output lines of command ``n`` given to :func:`shell_steps`."""
+        before = self.output.split(_marker(n), 1)[0]
+        after_typing = before.rsplit(f"@@$(({n}))@@", 1)[1]  # the echo of the typed line
+        return [line for line in after_typing.splitlines()[1:] if line.strip()]
+
+
+def _marker(n: int) -> str:
+    return f"@@{n}@@"
+
+
+def shell_steps(prompt: str, *commands: str) -> list[list[str]]:
+    """Steps for ptydrive.py: wait for the shell's ``prompt``, run each command
+    once the prompt is back, its end marked so that :meth:`Terminal.section`
+    finds its output, then exit.
+    The marker is typed as "@@$((n))@@" so that the echo of the typed line never
+    passes for it."""
+    steps = [["expect", prompt]]
+    for n, command in enumerate(commands):
+        steps += [["send", f"{command}; echo @@$(({n}))@@\n"],
+                  ["expect", f"{_marker(n)}\n{prompt}"]]
+    return [*steps, ["send", "exit\n"]]
+
+
+@dataclass(frozen=True)
+class Dumped:
+    """One record as `utmpdump` prints it."""
+
+    type: int
+    pid: int
+    id: str
+    user: str
+    line: str
+    host: str
+
+
+_DUMP_LINE = re.compile(r"^\[(\d+)\] \[\s*(\d+)\] \[(.{4})\] \[(.*?) *\] \[(.*?) *\] \[(.*?) *\] ")
+USER_PROCESS = 7
+DEAD_PROCESS = 8
+
+
+def dump(box: Sandbox, path: str) -> list[Dumped]:
+    """The records of a utmp or wtmp file, read inside the sandbox by `utmpdump`."""
+    return parse_dump(reader(box, "utmpdump", path))
+
+
+def parse_dump(output: str) -> list[Dumped]:
+    """The records in `utmpdump` output."""
+    records = []
+    for text in output.splitlines():
+        found = _DUMP_LINE.match(text)
+        assert found, text
+        kind, pid, id_, user, line, host = found.groups()
+        records.append(Dumped(int(kind), int(pid), id_.rstrip(), user, line, host))
+    return records
+
+
+READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
+_CLOSED = re.compile(r" \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* - \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
+
+
+def last_sessions(box: Sandbox) -> list[list[str]]:
+    """`last -w --time-format iso -f /var/log/wtmp` in the sandbox, one list of
+    words per session line.  Run once the clock has left the current second: a
+    logout stamped with the second `last` runs in shows as "still running"."""
+    second = int(time.time())
+    while time.time() < second + 1:
+        time.sleep(0.02)
+    result = box.run(["last", "-w", "--time-format", "iso", "-f", "/var/log/wtmp"],
+                     env=READER_ENV)
+    assert result.returncode == 0, result.stderr
+    return [line.split() for line in result.stdout.splitlines()
+            if line.strip() and not line.startswith("wtmp begins")]
+
+
+def closed(session: list[str]) -> bool:
+    """A `last` session line with a login and a logout time (not "still logged
+    in", "gone - no logout", "crash" or "down")."""
+    return _CLOSED.search(" " + " ".join(session)) is not None
+
+
+def wait_for(what: str, test: Callable[[], bool], timeout: float = 10) -> None:
+    """Poll ``test()`` until it is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not test():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)

@@ -1,0 +1,123 @@
+"""Real login (Debian's, from shadow), `login -f USER` as root on a pty of its
+own inside the sandbox, with Debian's accounting in its stack (login writes
+utmp, pam_lastlog writes wtmp and lastlog) and pam_pyutmp next to them.
+
+login's entry for pts/N has the id "/N" (the line from its fourth character),
+not "ts/N", so the module's entry for the same terminal never lands in
+login's slot: without ``skip_if=login`` who lists the session twice."""
+
+from __future__ import annotations
+
+import pytest
+
+from .sandbox import (
+    DEAD_PROCESS,
+    USER_PROCESS,
+    Sandbox,
+    User,
+    closed,
+    dump,
+    last_sessions,
+    shell_steps,
+)
+
+# No password is asked: root passes (login -f skips authentication, setcred remains).
+AUTH = ("auth sufficient pam_rootok.so\nauth required pam_deny.so\n"
+        "account required pam_permit.so\nsession required pam_permit.so\n")
+# As on Debian: pam_lastlog records the login in wtmp and lastlog, login itself in utmp.
+LASTLOG = "session optional pam_lastlog.so\n"
+
+
+@pytest.fixture
+def user(sandbox: Sandbox) -> User:
+    return sandbox.add_user("pyutest")
+
+
+def login_stack(box: Sandbox, options: str) -> None:
+    box.service("login", AUTH + LASTLOG + box.module_line(options))
+
+
+def who_lines(lines: list[str]) -> list[list[str]]:
+    return [line.split()[:2] for line in lines]
+
+
+def test_login_with_skip_if_login_leaves_only_logins_own_records(
+        sandbox: Sandbox, user: User) -> None:
+    """With skip_if=login the module, loaded and run in login's stack, writes nothing: who shows
+    login's one entry, wtmp holds only pam_lastlog's closed pair, syslog no session of ours."""
+    login_stack(sandbox, "skip_if=login debug")
+    term = sandbox.on_terminal(["login", "-f", user.name], shell_steps("$ ", "who /var/run/utmp"))
+    assert term.status == 0, term.output
+
+    assert who_lines(term.section(0)) == [[user.name, term.line]], term.output
+    utmp = dump(sandbox, "/var/run/utmp")
+    # login's own entry (login leaves it to whoever started it to close).
+    assert [(r.type, r.id, r.line, r.user) for r in utmp] == [
+        (USER_PROCESS, term.line[3:], term.line, user.name)], utmp
+    wtmp = dump(sandbox, "/var/log/wtmp")
+    assert [(r.type, r.id, r.line) for r in wtmp] == [(USER_PROCESS, "", term.line),
+                                                      (DEAD_PROCESS, "", term.line)], wtmp
+    sessions = last_sessions(sandbox)
+    assert [s[:2] for s in sessions] == [[user.name, term.line]] and closed(sessions[0])
+    ours = sandbox.our_syslog()
+    assert any("open_session: skipped for this service" in line and "service=login" in line
+               for line in ours), sandbox.syslog()
+    assert not [line for line in ours if "session opened" in line or "session closed" in line]
+
+
+def test_login_without_skip_if_adds_a_second_entry_and_clobbers_nothing(
+        sandbox: Sandbox, user: User) -> None:
+    """Without skip_if=login the module (it loads though login empties the environment) adds its
+    own entry (id "ts/N") beside login's ("/N"), so who lists the session twice; neither record
+    overwrites the other and the module closes its own: why login's stack needs skip_if=login."""
+    login_stack(sandbox, "")
+    term = sandbox.on_terminal(["login", "-f", user.name], shell_steps("$ ", "who /var/run/utmp"))
+    assert term.status == 0, term.output
+
+    assert who_lines(term.section(0)) == [[user.name, term.line]] * 2, term.output
+    utmp = dump(sandbox, "/var/run/utmp")
+    assert sorted((r.type, r.id, r.line) for r in utmp) == sorted([
+        (USER_PROCESS, term.line[3:], term.line),  # login's, untouched
+        (DEAD_PROCESS, term.line[-4:], term.line),  # ours, closed at logout
+    ]), utmp
+    wtmp = dump(sandbox, "/var/log/wtmp")
+    assert sorted((r.type, r.id) for r in wtmp) == sorted([
+        (USER_PROCESS, ""), (DEAD_PROCESS, ""),  # pam_lastlog's pair
+        (USER_PROCESS, term.line[-4:]), (DEAD_PROCESS, term.line[-4:]),  # ours
+    ]), wtmp
+    sessions = last_sessions(sandbox)
+    assert [s[:2] for s in sessions] == [[user.name, term.line]] * 2, sessions
+    assert all(closed(s) for s in sessions), sessions
+
+
+def test_su_inside_a_login_session_gets_a_slot_of_its_own(sandbox: Sandbox, user: User) -> None:
+    """su on a terminal where login holds a live entry (id "/N", so only the line tells) gets a
+    tty-less slot ("su-l/0"), so last keeps the login session open until login's own logout."""
+    login_stack(sandbox, "skip_if=login")
+    other = sandbox.add_user("pyuother")
+    # The outer session is the test user's: su to another needs no password here.
+    sandbox.service("su-l", "auth sufficient pam_permit.so\naccount required pam_permit.so\n"
+                            "session required pam_permit.so\n" + sandbox.module_line())
+    steps = [["expect", "$ "], ["send", f"su - {other.name}\n"],
+             *shell_steps("$ ", "who /var/run/utmp")[:-1],
+             ["send", "exit\n"], ["expect", "$ "], ["send", "exit\n"]]
+    term = sandbox.on_terminal(["login", "-f", user.name], steps)
+    assert term.status == 0, term.output
+
+    assert sorted(who_lines(term.section(0))) == sorted(
+        [[user.name, term.line], [other.name, "su-l/0"]]), term.output
+    utmp = dump(sandbox, "/var/run/utmp")
+    assert sorted((r.type, r.id, r.line, r.user) for r in utmp) == sorted([
+        (USER_PROCESS, term.line[3:], term.line, user.name),  # login's, untouched
+        (DEAD_PROCESS, "P000", "su-l/0", ""),
+    ]), utmp
+    sessions = last_sessions(sandbox)
+    assert sorted(s[:2] for s in sessions) == sorted(
+        [[user.name, term.line], [other.name, "su-l/0"]]), sessions
+    assert all(closed(s) for s in sessions), sessions
+    wtmp = dump(sandbox, "/var/log/wtmp")
+    assert [(r.type, r.line) for r in wtmp] == [
+        (USER_PROCESS, term.line),  # login (pam_lastlog)
+        (USER_PROCESS, "su-l/0"), (DEAD_PROCESS, "su-l/0"),  # su inside it
+        (DEAD_PROCESS, term.line),  # logout (pam_lastlog)
+    ], wtmp
