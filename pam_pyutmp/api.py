@@ -12,8 +12,7 @@ import pwd
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Optional, Union
+from typing import NamedTuple, Optional, Union
 
 from pam_pyutmp import lastlog, utmpfile
 from pam_pyutmp.errors import PyutmpError, UnknownUserError
@@ -36,8 +35,7 @@ NOTTY_LABEL = "notty"
 FROM_LOGIN_DEFS = -1
 
 
-@dataclass(frozen=True)
-class UtmpEntry:
+class UtmpEntry(NamedTuple):
     """A session written by :func:`put_utmp`; hand it to :func:`unput_utmp`."""
 
     record: Record

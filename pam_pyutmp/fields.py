@@ -9,8 +9,7 @@ because a changed user name or line would describe another session.
 
 from __future__ import annotations
 
-import ipaddress
-import re
+import socket
 from typing import NamedTuple, Union
 
 from pam_pyutmp.errors import InvalidFieldError
@@ -20,7 +19,8 @@ Text = Union[str, bytes]
 
 # C0 controls, DEL and the C1 controls (U+0080..U+009F include CSI, the
 # one-character ESC [ that some terminals honour).
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0))))
+_TO_QUESTION_MARK = {ord(char): "?" for char in CONTROLS}
 
 
 class Cleaned(NamedTuple):
@@ -54,8 +54,9 @@ def clean_info(field: str, value: Text, size: int) -> Cleaned:
     notes = []
     if invalid:
         notes.append(f"{field}: bytes that are not UTF-8 replaced by '?'")
-    text, controls = _CONTROL.subn("?", text)
+    controls = sum(char in CONTROLS for char in text)
     if controls:
+        text = text.translate(_TO_QUESTION_MARK)
         notes.append(f"{field}: {controls} control character(s) replaced by '?'")
     data = text.encode("utf-8")
     cut = truncate_utf8(data, size)
@@ -69,7 +70,7 @@ def clean_exact(field: str, value: Text, size: int) -> bytes:
     text, invalid = _as_text(value)
     if invalid:
         raise InvalidFieldError(field, "not valid UTF-8")
-    if _CONTROL.search(text):
+    if not CONTROLS.isdisjoint(text):
         raise InvalidFieldError(field, f"control characters in {text!r}")
     data = text.encode("utf-8")
     if len(data) > size:
@@ -107,6 +108,9 @@ def line_id(line: bytes) -> bytes:
     return line[-ID_SIZE:]
 
 
+_V4_MAPPED_PREFIX = bytes(10) + b"\xff\xff"
+
+
 def host_address(host: bytes) -> bytes:
     """``ut_addr_v6`` for a host that is an IP literal, else 16 zero bytes.
 
@@ -117,13 +121,15 @@ def host_address(host: bytes) -> bytes:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     text = text.split("%", 1)[0]  # a scope id is not part of the address
-    try:
-        address = ipaddress.ip_address(text)
-    except ValueError:
-        return bytes(16)
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.packed.ljust(16, b"\0")
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            packed = socket.inet_pton(family, text)
+        except (OSError, ValueError):
+            continue
+        if packed[:12] == _V4_MAPPED_PREFIX:
+            packed = packed[12:]
+        return packed.ljust(16, b"\0")
+    return bytes(16)
 
 
 def address_text(addr_v6: bytes) -> str | None:
@@ -131,5 +137,5 @@ def address_text(addr_v6: bytes) -> str | None:
     if not any(addr_v6):
         return None
     if not any(addr_v6[4:]):
-        return str(ipaddress.IPv4Address(addr_v6[:4]))
-    return str(ipaddress.IPv6Address(addr_v6))
+        return socket.inet_ntop(socket.AF_INET, addr_v6[:4])
+    return socket.inet_ntop(socket.AF_INET6, addr_v6)

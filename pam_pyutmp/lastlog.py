@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from pam_pyutmp._core import ffi, lib
 from pam_pyutmp.errors import InvalidFieldError, LastlogError, UidAboveCapError, check
 from pam_pyutmp.records import field_text, fill_field, text_bytes
 from pam_pyutmp.system import UID_LIMIT
 
+if TYPE_CHECKING:
+    import datetime
+
 LOCK_TIMEOUT_MS = 2000
 
 
-@dataclass(frozen=True)
-class LastlogEntry:
+class LastlogEntry(NamedTuple):
     """A user's last login: when (seconds since the epoch), on which line, from where."""
 
     time: int
@@ -23,6 +24,8 @@ class LastlogEntry:
 
     @property
     def datetime(self) -> datetime.datetime:
+        import datetime  # only readers need it, not the login path
+
         return datetime.datetime.fromtimestamp(self.time, tz=datetime.timezone.utc)
 
 

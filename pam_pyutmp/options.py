@@ -6,8 +6,8 @@ malformed option is reported and ignored: a typo must never lock anyone out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from typing import NamedTuple
 
 FLAGS = {
     "debug": "debug",
@@ -25,8 +25,7 @@ FLAGS = {
 PATHS = {"utmp": "utmp_path", "wtmp": "wtmp_path", "lastlog": "lastlog_path"}
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     debug: bool = False
     silent: bool = False
     noutmp: bool = False
@@ -42,7 +41,7 @@ class Options:
     wtmp_path: str | None = None
     lastlog_path: str | None = None
     lastlog_uid_max: int | None = None  # None: LASTLOG_UID_MAX from login.defs
-    problems: tuple[str, ...] = field(default=(), compare=False)
+    problems: tuple[str, ...] = ()  # the words ignored, each with the reason
 
 
 @lru_cache(maxsize=16)
@@ -72,6 +71,5 @@ def parse(args: tuple[str, ...]) -> Options:
                 problems.append(f"{arg}: not a uid")
         else:
             problems.append(f"{arg}: unknown option")
-    known = {f.name for f in fields(Options)}
-    assert set(values) <= known
+    assert set(values) <= set(Options._fields)
     return Options(**values, problems=tuple(problems))  # type: ignore[arg-type]

@@ -11,9 +11,7 @@ import os
 import pwd
 import stat
 import time
-import traceback
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Protocol
 
 from pam_pyutmp import api, utmpfile
@@ -69,6 +67,8 @@ def _guarded(name: str, step: object, handle: Handle, flags: int, args: Sequence
             log(LOG_WARNING, f"{name}: option ignored: {problem}")
         return step(handle, flags, options)  # type: ignore[operator, no-any-return]
     except Exception as err:
+        import traceback  # only on this path: it is slow to import
+
         where = traceback.extract_tb(err.__traceback__)[-1]
         log(LOG_ERR, f"{name}: internal error {type(err).__name__}: {err} "
                      f"(at {os.path.basename(where.filename)}:{where.lineno})")
@@ -173,7 +173,7 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
         wtmp_path = path_or_default(opts.wtmp_path, DEFAULT_WTMP)
         try:
             utmpfile.append_wtmp(wtmp_path, entry.record)
-            entry = replace(entry, wtmp_path=wtmp_path)
+            entry = entry._replace(wtmp_path=wtmp_path)
         except PyutmpError as err:
             log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             status = PAM_SESSION_ERR

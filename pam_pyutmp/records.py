@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pam_pyutmp._core import ffi, lib
 from pam_pyutmp.fields import address_text
 from pam_pyutmp.system import UTMPX_SIZE
+
+if TYPE_CHECKING:
+    import datetime
 
 
 def field_text(field: Any) -> str:
@@ -29,8 +30,7 @@ def fill_field(field: Any, data: bytes) -> None:
     ffi.memmove(field, data, len(data))
 
 
-@dataclass(frozen=True)
-class Record:
+class Record(NamedTuple):
     """A utmpx record.  Strings decode the raw field bytes losslessly."""
 
     type: int
@@ -46,6 +46,8 @@ class Record:
 
     @property
     def time(self) -> datetime.datetime:
+        import datetime  # only readers need it, not the login path
+
         return datetime.datetime.fromtimestamp(
             self.tv_sec + self.tv_usec / 1e6, tz=datetime.timezone.utc
         )

@@ -7,21 +7,22 @@ would change the ident of every later line the host program (sshd, su) logs.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import time
+
+from pam_pyutmp.fields import CONTROLS
 
 LOG_AUTHPRIV = 10 << 3
 LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG = 3, 4, 5, 6, 7
 IDENT = "pam_pyutmp"
 SOCKET_PATH = "/dev/log"
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_ESCAPED = {ord(char): f"\\x{ord(char):02x}" for char in CONTROLS}
 
 
 def escape(text: str) -> str:
     """Control characters as \\xNN: a log line must not carry terminal escapes."""
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return text.translate(_ESCAPED)
 
 
 def fields(**values: object) -> str:
@@ -29,7 +30,7 @@ def fields(**values: object) -> str:
     out = []
     for key, value in values.items():
         text = escape("" if value is None else str(value))
-        if not text or re.search(r'[\s"=]', text):
+        if not text or any(char.isspace() or char in '"=' for char in text):
             text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
         out.append(f"{key}={text}")
     return " ".join(out)

@@ -9,7 +9,6 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import BinaryIO
 
 from pam_pyutmp._core import lib
@@ -115,7 +114,7 @@ def put_session(path: str, record: Record, label: str, has_tty: bool) -> Record:
         # does not grow with every login.
         for n in range(NOTTY_SLOTS):
             if notty_id(n) not in live:
-                slotted = replace(record, id=notty_id(n), line=notty_line(label, n))
+                slotted = record._replace(id=notty_id(n), line=notty_line(label, n))
                 put(path, slotted)
                 return slotted
     raise UtmpError(errno.ENOSPC, "every tty-less utmp slot is in use", path)
@@ -188,7 +187,7 @@ def iter_wtmp(path: str, chunk_records: int = 4096) -> Iterator[Record]:
 def dead(record: Record, tv_sec: int, tv_usec: int) -> Record:
     """The record that ends ``record``'s session, as logout(3) writes it:
     same line and id, no user or host."""
-    return replace(
-        record, type=DEAD_PROCESS, user="", host="", tv_sec=tv_sec, tv_usec=tv_usec,
+    return record._replace(
+        type=DEAD_PROCESS, user="", host="", tv_sec=tv_sec, tv_usec=tv_usec,
         addr_v6=bytes(16),
     )

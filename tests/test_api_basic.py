@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import subprocess
-from dataclasses import replace
 
 import pytest
 
@@ -50,6 +49,13 @@ def test_time_past_2038_is_refused_not_wrapped(acct) -> None:
     entry = pam_pyutmp.put_utmp("root", "pts/4", **acct.paths)
     before = acct.wtmp.read_bytes()
     with pytest.raises(pam_pyutmp.WtmpError) as raised:
-        utmpfile.append_wtmp(str(acct.wtmp), replace(entry.record, tv_sec=2**31 + 5))
+        utmpfile.append_wtmp(str(acct.wtmp), entry.record._replace(tv_sec=2**31 + 5))
     assert raised.value.errno == errno.EOVERFLOW and "2038" in str(raised.value)
     assert acct.wtmp.read_bytes() == before
+
+
+def test_every_public_name_is_exported() -> None:
+    """The lazily imported public names are exactly __all__, and each resolves."""
+    assert sorted(pam_pyutmp.__all__) == sorted(pam_pyutmp._PUBLIC)
+    for name in pam_pyutmp.__all__:
+        assert getattr(pam_pyutmp, name) is not None
