@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
-from .sandbox import Sandbox, reader
+import os
 
-OPEN_CLOSE = ["open_session", "close_session"]
-
-
-def pamtester(box: Sandbox, *ops: str, tty: str = "", rhost: str = "", user: str = "root"):
-    items = []
-    if tty:
-        items += ["-I", f"tty={tty}"]
-    if rhost:
-        items += ["-I", f"rhost={rhost}"]
-    return box.run(["pamtester", "-v", *items, "svc", user, *ops])
+from .sandbox import Sandbox, closed, last_sessions, reader
 
 
 def test_open_writes_utmp_wtmp_lastlog_and_close_pairs_them(sandbox: Sandbox) -> None:
     """An open/close through pamtester leaves a closed pair in last and the login in lastlog."""
     sandbox.service("svc", sandbox.module_line())
-    result = pamtester(sandbox, *OPEN_CLOSE, rhost="client.example")
+    master, slave = os.openpty()
+    tty = os.ttyname(slave)
+    try:
+        result = sandbox.run(["pamtester", "-v", "-I", f"tty={tty}", "-I",
+                              "rhost=client.example", "svc", "root",
+                              "open_session", "close_session"])
+    finally:
+        os.close(master)
+        os.close(slave)
     assert result.returncode == 0, result.stdout + result.stderr
     assert reader(sandbox, "who", "/var/run/utmp") == ""
-    wtmp = reader(sandbox, "utmpdump", "/var/log/wtmp")
-    assert wtmp.count("[7] [") == 1 and wtmp.count("[8] [") == 1, wtmp
+    (session,) = last_sessions(sandbox)
+    assert session[:3] == ["root", tty.removeprefix("/dev/"), "client.example"], session
+    assert closed(session), session
     assert "client.example" in reader(sandbox, "lastlog", "-u", "root")
     opened = [line for line in sandbox.our_syslog() if "session opened" in line]
     assert len(opened) == 1 and "user=root" in opened[0] and "service=svc" in opened[0]
+
+
+def test_open_session_is_listed_by_who(sandbox: Sandbox) -> None:
+    """After an open without a close, who lists the session on its tty with its host."""
+    sandbox.service("svc", sandbox.module_line())
+    master, slave = os.openpty()
+    tty = os.ttyname(slave)
+    script = f"pamtester -I tty={tty} -I rhost=192.0.2.4 svc root open_session && who /var/run/utmp"
+    try:
+        result = sandbox.run(["sh", "-c", script])
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert result.returncode == 0, result.stderr
+    listed = [line.split() for line in result.stdout.splitlines() if line.startswith("root ")]
+    assert listed and listed[0][1] == tty.removeprefix("/dev/") and listed[0][-1] == "(192.0.2.4)"
