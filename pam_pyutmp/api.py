@@ -7,6 +7,7 @@ the lastlog line, and uids up to 2**32-2.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import time
@@ -14,15 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NamedTuple, Optional, Union
 
-from pam_pyutmp import lastlog, utmpfile
+from pam_pyutmp import lastlog, slots
 from pam_pyutmp.errors import PyutmpError, UnknownUserError
 from pam_pyutmp.fields import Text, clean_host, clean_user, host_address, line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
 from pam_pyutmp.records import Record
+from pam_pyutmp.stores import UtmpFile, UtmpStore, WtmpFile, WtmpStore, utmp_store, wtmp_store
 from pam_pyutmp.system import (
     DEFAULT_LASTLOG,
-    DEFAULT_UTMP,
-    DEFAULT_WTMP,
     LOGIN_DEFS,
     USER_PROCESS,
     lastlog_uid_max,
@@ -39,9 +39,17 @@ class UtmpEntry(NamedTuple):
     """A session written by :func:`put_utmp`; hand it to :func:`unput_utmp`."""
 
     record: Record
-    utmp_path: str | None
-    wtmp_path: str | None
+    utmp: UtmpStore | None  # where the login went; None: not to utmp
+    wtmp: WtmpStore | None
     notes: tuple[str, ...] = ()  # what the field rules had to change
+
+    @property
+    def utmp_path(self) -> str | None:
+        return None if self.utmp is None else self.utmp.name
+
+    @property
+    def wtmp_path(self) -> str | None:
+        return None if self.wtmp is None else self.wtmp.name
 
     @property
     def user(self) -> str:
@@ -77,6 +85,9 @@ def put_utmp(
     wtmp_path: PathArg = None,
     utmp: bool = True,
     wtmp: bool = True,
+    backend: str = "auto",
+    utmpd_socket: str | None = None,
+    wtmpd_socket: str | None = None,
 ) -> UtmpEntry:
     """Record a login: a USER_PROCESS slot in utmp and a login record in wtmp.
 
@@ -84,6 +95,10 @@ def put_utmp(
     one, which then gets a slot of its own, with a line named after
     ``service`` ("su/0"), as does a session on a tty that a live session of
     another process holds (su on a logged-in terminal).
+
+    ``backend`` is "files" (the C library's utmp and wtmp files), "utmps"
+    (skarnet's utmpd and wtmpd daemons, at ``utmpd_socket`` and
+    ``wtmpd_socket``) or "auto": utmps when its utmpd socket exists.
 
     All or nothing: when wtmp cannot be written, the utmp slot is closed
     again before the error is raised.
@@ -98,9 +113,9 @@ def put_utmp(
     record = Record(
         type=USER_PROCESS,
         pid=pid,
-        line=line.decode() if line else utmpfile.notty_line(label, pid % utmpfile.NOTTY_SLOTS),
+        line=line.decode() if line else slots.notty_line(label, pid % slots.NOTTY_SLOTS),
         id=line_id(line).decode("utf-8", "surrogateescape") if line
-        else utmpfile.notty_id(pid % utmpfile.NOTTY_SLOTS),
+        else slots.notty_id(pid % slots.NOTTY_SLOTS),
         user=user_bytes.decode(),
         host=cleaned_host.value.decode(),
         session=session,
@@ -108,19 +123,30 @@ def put_utmp(
         tv_usec=tv_usec,
         addr_v6=host_address(cleaned_host.value),
     )
-    utmp_file = path_or_default(utmp_path, DEFAULT_UTMP) if utmp else None
-    wtmp_file = path_or_default(wtmp_path, DEFAULT_WTMP) if wtmp else None
-    if utmp_file is not None:
-        record = utmpfile.put_session(utmp_file, record, label, has_tty=line is not None)
-    entry = UtmpEntry(record, utmp_file, wtmp_file, cleaned_host.notes)
-    if wtmp_file is not None:
+    utmp_db = utmp_store(backend, _opt_path(utmp_path), utmpd_socket) if utmp else None
+    wtmp_log = (wtmp_store(backend, _opt_path(wtmp_path), wtmpd_socket, utmpd_socket)
+                if wtmp else None)
+    if utmp_db is not None:
+        record = slots.open_slot(utmp_db, record, label, has_tty=line is not None)
+    if wtmp_log is not None:
         try:
-            utmpfile.append_wtmp(wtmp_file, record)
-        except OSError:
-            if utmp_file is not None:
-                utmpfile.put(utmp_file, utmpfile.dead(record, *_now()))
+            wtmp_log.append(record)
+        except PyutmpError:
+            if utmp_db is not None:
+                _undo_login(utmp_db, record)
             raise
-    return entry
+    return UtmpEntry(record, utmp_db, wtmp_log, cleaned_host.notes)
+
+
+def _undo_login(utmp_db: UtmpStore, record: Record) -> None:
+    """Close the slot a login just took; the caller raises the error that made it
+    necessary, so a failure here is not allowed to replace that one."""
+    with contextlib.suppress(PyutmpError):
+        slots.close_slot(utmp_db, record, slots.dead(record, *_now()))
+
+
+def _opt_path(path: PathArg) -> str | None:
+    return None if path is None else os.fspath(path)
 
 
 def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathArg = None) -> bool:
@@ -132,18 +158,18 @@ def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathAr
     nothing, when the session was already closed or its slot now belongs to a
     newer login.
     """
-    utmp_file = entry.utmp_path if utmp_path is None else os.fspath(utmp_path)
-    wtmp_file = entry.wtmp_path if wtmp_path is None else os.fspath(wtmp_path)
-    logout = utmpfile.dead(entry.record, *_now())
+    utmp_db = entry.utmp if utmp_path is None else UtmpFile(os.fspath(utmp_path))
+    wtmp_log = entry.wtmp if wtmp_path is None else WtmpFile(os.fspath(wtmp_path))
+    logout = slots.dead(entry.record, *_now())
     utmp_error: PyutmpError | None = None
-    if utmp_file is not None:
+    if utmp_db is not None:
         try:
-            if not utmpfile.close_slot(utmp_file, entry.record, logout):
+            if not slots.close_slot(utmp_db, entry.record, logout):
                 return False
         except PyutmpError as err:
             utmp_error = err  # wtmp still gets its logout: the login is there
-    if wtmp_file is not None:
-        utmpfile.append_wtmp(wtmp_file, logout)
+    if wtmp_log is not None:
+        wtmp_log.append(logout)
     if utmp_error is not None:
         raise utmp_error
     return True

@@ -22,7 +22,14 @@ FLAGS = {
     "nohost": "nohost",
     "never": "never",
 }
-PATHS = {"utmp": "utmp_path", "wtmp": "wtmp_path", "lastlog": "lastlog_path"}
+PATHS = {
+    "utmp": "utmp_path",
+    "wtmp": "wtmp_path",
+    "lastlog": "lastlog_path",
+    "utmpd_socket": "utmpd_socket",
+    "wtmpd_socket": "wtmpd_socket",
+}
+BACKENDS = ("auto", "files", "utmps")
 
 
 class Options(NamedTuple):
@@ -41,6 +48,9 @@ class Options(NamedTuple):
     wtmp_path: str | None = None
     lastlog_path: str | None = None
     lastlog_uid_max: int | None = None  # None: LASTLOG_UID_MAX from login.defs
+    backend: str = "auto"  # utmps when its utmpd socket exists, else files
+    utmpd_socket: str | None = None
+    wtmpd_socket: str | None = None
     problems: tuple[str, ...] = ()  # the words ignored, each with the reason
 
 
@@ -61,6 +71,11 @@ def parse(args: tuple[str, ...]) -> Options:
                 problems.append(f"{arg}: the path must be absolute")
         elif sep and name == "skip_if":
             values["skip_if"] = frozenset(s for s in value.split(",") if s)
+        elif sep and name == "backend":
+            if value in BACKENDS:
+                values["backend"] = value
+            else:
+                problems.append(f"{arg}: the backend is one of {', '.join(BACKENDS)}")
         elif sep and name == "lastlog_uid_max":
             try:
                 values["lastlog_uid_max"] = int(value, 10)

@@ -14,15 +14,17 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from pam_pyutmp import api, utmpfile
+from pam_pyutmp import api
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import tty_line
 from pam_pyutmp.lastlog import LastlogEntry
 from pam_pyutmp.options import Options, parse
 from pam_pyutmp.records import Record
+from pam_pyutmp.slots import NOTTY_ID_PREFIX
+from pam_pyutmp.stores import WtmpStore, utmp_store, wtmp_store
 from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
 from pam_pyutmp.syslogger import fields as log_fields
-from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP, USER_PROCESS, path_or_default
+from pam_pyutmp.system import USER_PROCESS
 
 # Linux-PAM's return codes and flags (<security/_pam_types.h>).
 PAM_SUCCESS = 0
@@ -157,23 +159,28 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
                  service: str) -> tuple[api.UtmpEntry | None, int]:
     """utmp and wtmp, each on its own: one failing does not cost the other."""
     status = PAM_SUCCESS
-    common = {"service": service, "utmp_path": opts.utmp_path, "wtmp": False}
+
+    def login(utmp: bool) -> api.UtmpEntry:
+        return api.put_utmp(user, tty or "", host, service=service, utmp=utmp, wtmp=False,
+                            backend=opts.backend, utmp_path=opts.utmp_path,
+                            utmpd_socket=opts.utmpd_socket)
+
     try:
-        entry = api.put_utmp(user, tty or "", host, utmp=not opts.noutmp, **common)  # type: ignore[arg-type]
+        entry = login(utmp=not opts.noutmp)
     except InvalidFieldError as err:
         log(LOG_ERR, f"open_session: {err.strerror}; nothing written: {_context(handle)}")
         return None, PAM_SESSION_ERR
     except PyutmpError as err:
         log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
         status = PAM_SESSION_ERR
-        entry = api.put_utmp(user, tty or "", host, utmp=False, **common)  # type: ignore[arg-type]
+        entry = login(utmp=False)  # the record alone, for wtmp
     for note in entry.notes:
         log(LOG_NOTICE, f"open_session: {note}: {_context(handle)}")
     if not opts.nowtmp:
-        wtmp_path = path_or_default(opts.wtmp_path, DEFAULT_WTMP)
         try:
-            utmpfile.append_wtmp(wtmp_path, entry.record)
-            entry = entry._replace(wtmp_path=wtmp_path)
+            wtmp_log = _wtmp(opts)
+            wtmp_log.append(entry.record)
+            entry = entry._replace(wtmp=wtmp_log)
         except PyutmpError as err:
             log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             status = PAM_SESSION_ERR
@@ -237,6 +244,10 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     return PAM_SUCCESS
 
 
+def _wtmp(opts: Options) -> WtmpStore:
+    return wtmp_store(opts.backend, opts.wtmp_path, opts.wtmpd_socket, opts.utmpd_socket)
+
+
 def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
     """The session to close when this process did not open it (the host
     closes in another process, or open failed): found again from the items."""
@@ -244,27 +255,27 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
     if not user:
         return None
     line = tty_or_none(terminal(handle.item("tty")))
-    wtmp_path = None if opts.nowtmp else path_or_default(opts.wtmp_path, DEFAULT_WTMP)
+    wtmp_log = None if opts.nowtmp else _wtmp(opts)
     if opts.noutmp:
-        if line is None or wtmp_path is None:
+        if line is None or wtmp_log is None:
             return None
         record = Record(USER_PROCESS, os.getpid(), line, line[-4:], user, "", 0, 0, 0)
-        return api.UtmpEntry(record, None, wtmp_path)
-    utmp_path = path_or_default(opts.utmp_path, DEFAULT_UTMP)
+        return api.UtmpEntry(record, None, wtmp_log)
     label = f"{handle.item('service') or api.NOTTY_LABEL}/"
     try:
-        slots = utmpfile.read(utmp_path)
+        utmp_db = utmp_store(opts.backend, opts.utmp_path, opts.utmpd_socket)
+        records = utmp_db.read()
     except PyutmpError:
         return None
     candidates = [
-        slot for slot in slots
+        slot for slot in records
         if slot.type == USER_PROCESS and slot.user == user
-        and (slot.line == line or (slot.id.startswith(utmpfile.NOTTY_ID_PREFIX)
+        and (slot.line == line or (slot.id.startswith(NOTTY_ID_PREFIX)
                                    and slot.line.startswith(label)))
     ]
     for test in (lambda s: s.pid == os.getpid(), lambda s: s.session == os.getsid(0),
                  lambda s: s.line == line, lambda s: len(candidates) == 1):
         chosen = [slot for slot in candidates if test(slot)]
         if len(chosen) == 1:
-            return api.UtmpEntry(chosen[0], utmp_path, wtmp_path)
+            return api.UtmpEntry(chosen[0], utmp_db, wtmp_log)
     return None

@@ -332,7 +332,7 @@ def test_man_page_renders_cleanly_and_lists_every_option() -> None:
     assert groff.returncode == 0 and groff.stderr == "", groff.stderr
     text = page.read_text()
     names = [*options.FLAGS, *(f"{name}=" for name in options.PATHS), "skip_if=",
-             "lastlog_uid_max="]
+             "lastlog_uid_max=", "backend="]
     undocumented = [name for name in names
                     if f".B {name}\n" not in text and f".BI {name} " not in text]
     assert undocumented == []

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import pam_pyutmp
-from pam_pyutmp import utmpfile
+from pam_pyutmp import slots, utmpfile
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS, UTMPX_SIZE
 
@@ -74,14 +74,14 @@ def test_ended_no_tty_ids_are_reused_so_utmp_does_not_grow(acct, readers) -> Non
         entry = pam_pyutmp.put_utmp("alice", "", service="su", **acct.paths)
         ids.add((entry.id, entry.line))
         assert pam_pyutmp.unput_utmp(entry) is True
-    assert ids == {(utmpfile.notty_id(1), "su/1")}
+    assert ids == {(slots.notty_id(1), "su/1")}
     assert acct.utmp.stat().st_size == 2 * UTMPX_SIZE
     assert [(w[0], w[1]) for w in readers.who(acct.utmp)] == [("keeper", "su/0")]
     assert len(wtmp_records(acct.wtmp)) == 1 + 2 * 25
     pam_pyutmp.unput_utmp(held)
-    slots = utmpfile.read(str(acct.utmp))
-    assert [(s.type, s.id) for s in slots] == [
-        (DEAD_PROCESS, utmpfile.notty_id(0)), (DEAD_PROCESS, utmpfile.notty_id(1))]
+    records = utmpfile.read(str(acct.utmp))
+    assert [(r.type, r.id) for r in records] == [
+        (DEAD_PROCESS, slots.notty_id(0)), (DEAD_PROCESS, slots.notty_id(1))]
 
 
 # --- last --------------------------------------------------------------------

@@ -1,0 +1,95 @@
+"""Where utmp and wtmp records go: files (glibc) or the utmps daemons (musl).
+
+A store does I/O only; which slot a session takes is :mod:`pam_pyutmp.slots`'
+business, the same for every store.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from pam_pyutmp import utmpfile
+from pam_pyutmp.errors import InvalidFieldError
+from pam_pyutmp.records import Record
+from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP
+
+BACKENDS = ("auto", "files", "utmps")
+# Compiled into libutmps (./configure --with-utmpd-socket=...); Alpine keeps these.
+DEFAULT_UTMPD_SOCKET = "/run/utmps/.utmpd-socket"
+DEFAULT_WTMPD_SOCKET = "/run/utmps/.wtmpd-socket"
+
+
+class UtmpStore(Protocol):
+    @property
+    def name(self) -> str:
+        """The file or socket, for messages."""
+
+    def read(self) -> list[Record]:
+        """Every record, in slot order."""
+
+    def put(self, record: Record) -> None:
+        """Write the record over the slot with its ut_id, else into a new slot."""
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold off our other writers during a read-decide-write step."""
+
+
+class WtmpStore(Protocol):
+    @property
+    def name(self) -> str:
+        """The file or socket, for messages."""
+
+    def append(self, record: Record) -> None:
+        """Append one whole record, or nothing."""
+
+
+class UtmpFile:
+    def __init__(self, path: str) -> None:
+        self.name = path
+
+    def read(self) -> list[Record]:
+        return utmpfile.read(self.name)
+
+    def put(self, record: Record) -> None:
+        utmpfile.put(self.name, record)
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        return utmpfile.exclusive(self.name)
+
+
+class WtmpFile:
+    def __init__(self, path: str) -> None:
+        self.name = path
+
+    def append(self, record: Record) -> None:
+        utmpfile.append_wtmp(self.name, record)
+
+
+def resolve_backend(backend: str, utmpd_socket: str | None) -> str:
+    """"files" or "utmps"; "auto" is utmps exactly when the utmpd socket exists."""
+    if backend not in BACKENDS:
+        raise InvalidFieldError("backend", f"{backend!r} is none of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "utmps" if os.path.exists(utmpd_socket or DEFAULT_UTMPD_SOCKET) else "files"
+    return backend
+
+
+def utmp_store(backend: str = "auto", path: str | None = None,
+               utmpd_socket: str | None = None) -> UtmpStore:
+    if resolve_backend(backend, utmpd_socket) == "utmps":
+        from pam_pyutmp.utmps import UtmpdClient
+
+        return UtmpdClient(utmpd_socket or DEFAULT_UTMPD_SOCKET)
+    return UtmpFile(path or DEFAULT_UTMP)
+
+
+def wtmp_store(backend: str = "auto", path: str | None = None,
+               wtmpd_socket: str | None = None, utmpd_socket: str | None = None
+               ) -> WtmpStore:
+    if resolve_backend(backend, utmpd_socket) == "utmps":
+        from pam_pyutmp.utmps import WtmpdClient
+
+        return WtmpdClient(wtmpd_socket or DEFAULT_WTMPD_SOCKET)
+    return WtmpFile(path or DEFAULT_WTMP)
