@@ -114,29 +114,68 @@ int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec)
     return err;
 }
 
-/* Takes an fcntl lock, retrying for at most timeout_ms: a stuck holder must
- * not hang a login.  Returns EAGAIN when the time ran out. */
+/* Takes an fcntl lock, retrying until timeout_ms have passed on the monotonic
+ * clock: a stuck holder must not hang a login.  The pause doubles from 1 ms to
+ * 32 ms, so a crowd of waiters does not starve the holder.  EAGAIN when the
+ * time ran out. */
 static int lock_region(int fd, short type, off_t start, off_t len, int timeout_ms)
 {
     struct flock fl;
-    const struct timespec pause = {0, 2 * 1000 * 1000};
-    int waited_ms = 0;
+    struct timespec now, deadline;
+    long pause_ns = 1000 * 1000;
 
     memset(&fl, 0, sizeof(fl));
     fl.l_type = type;
     fl.l_whence = SEEK_SET;
     fl.l_start = start;
     fl.l_len = len;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000 * 1000;
+    if (deadline.tv_nsec >= 1000 * 1000 * 1000) {
+        deadline.tv_sec += 1;
+        deadline.tv_nsec -= 1000 * 1000 * 1000;
+    }
     for (;;) {
+        struct timespec pause = {0, pause_ns};
+
         if (fcntl(fd, F_SETLK, &fl) == 0)
             return 0;
         if (errno != EACCES && errno != EAGAIN && errno != EINTR)
             return errno;
-        if (waited_ms >= timeout_ms)
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > deadline.tv_sec
+            || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
             return EAGAIN;
         nanosleep(&pause, NULL);
-        waited_ms += 2;
+        if (pause_ns < 32 * 1000 * 1000)
+            pause_ns *= 2;
     }
+}
+
+/* Opens a regular file for us and locks the region [start, start+len) (len 0:
+ * to the end), then stats it under the lock.  O_NOFOLLOW: we run as root in
+ * directories others may influence; O_NONBLOCK: a FIFO planted there must not
+ * hang a login.  Returns the descriptor, or -errno. */
+static int open_locked(const char *path, int flags, off_t start, off_t len, int timeout_ms,
+                       struct stat *st)
+{
+    int fd, err;
+
+    fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd < 0)
+        return -errno;
+    if (fstat(fd, st) != 0)
+        err = errno;
+    else if (!S_ISREG(st->st_mode))
+        err = EINVAL;
+    else if ((err = lock_region(fd, F_WRLCK, start, len, timeout_ms)) == 0 && fstat(fd, st) != 0)
+        err = errno;
+    if (err) {
+        close(fd);
+        return -err;
+    }
+    return fd;
 }
 
 static int write_all_or_errno(ssize_t written, size_t wanted)
@@ -159,24 +198,9 @@ int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
     if (err)
         return err;
     /* Never created here: a missing wtmp means the administrator turned it off. */
-    fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+    fd = open_locked(path, O_WRONLY | O_APPEND, 0, 0, lock_timeout_ms, &st);
     if (fd < 0)
-        return errno;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err = EINVAL;
-        goto out;
-    }
-    err = lock_region(fd, F_WRLCK, 0, 0, lock_timeout_ms);
-    if (err)
-        goto out;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        goto out;
-    }
+        return -fd;
     /* A writer that crashed mid-record left a torn tail: cut it, as glibc does,
      * so our record starts on a record boundary. */
     end = st.st_size - st.st_size % (off_t)sizeof(u);
@@ -245,25 +269,9 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
     memcpy(ll.ll_line, rec->line, sizeof(ll.ll_line));
     memcpy(ll.ll_host, rec->host, sizeof(ll.ll_host));
 
-    /* O_NOFOLLOW: we run as root in a directory others may influence. */
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0644);
+    fd = open_locked(path, O_RDWR | O_CREAT, off, (off_t)sizeof(ll), lock_timeout_ms, &st);
     if (fd < 0)
-        return errno;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err = EINVAL;
-        goto out;
-    }
-    err = lock_region(fd, F_WRLCK, off, (off_t)sizeof(ll), lock_timeout_ms);
-    if (err)
-        goto out;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        goto out;
-    }
+        return -fd;
     had = pread(fd, &old, sizeof(old), off);
     err = write_all_or_errno(pwrite(fd, &ll, sizeof(ll), off), sizeof(ll));
     if (err) {
@@ -273,7 +281,6 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
         else if (had == (ssize_t)sizeof(old))
             (void)pwrite(fd, &old, sizeof(old), off);
     }
-out:
     close(fd);
     return err;
 }

@@ -129,3 +129,12 @@ def shared_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path)
+
+
+@pytest.fixture
+def tty() -> Iterator[str]:
+    """A real terminal device, as PAM_TTY names one."""
+    master, slave = os.openpty()
+    yield os.ttyname(slave)
+    os.close(master)
+    os.close(slave)

@@ -67,15 +67,6 @@ def args(acct) -> list[str]:
     return [f"utmp={acct.utmp}", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}"]
 
 
-@pytest.fixture
-def tty() -> Iterator[str]:
-    """A real terminal device, as PAM_TTY names one."""
-    master, slave = os.openpty()
-    yield os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
-
-
 def handle(**items: str | None) -> FakeHandle:
     base: dict[str, str | None] = {"service": "svc", "user": "root"}
     base.update(items)

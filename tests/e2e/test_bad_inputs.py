@@ -3,9 +3,7 @@ line each, the right code, and never a crash of the host program."""
 
 from __future__ import annotations
 
-import os
 import signal
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,14 +13,6 @@ from .sandbox import Sandbox, reader
 
 SESSION_ERR = "Cannot make/remove an entry for the specified session"
 USER_UNKNOWN = "User not known to the underlying authentication module"
-
-
-@pytest.fixture
-def tty() -> Iterator[str]:
-    master, slave = os.openpty()
-    yield os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
 
 
 def pamtester(box: Sandbox, user: str | bytes, *items: bytes | str):
