@@ -11,7 +11,7 @@ import os
 import pwd
 import stat
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from pam_pyutmp import api
@@ -61,13 +61,14 @@ def close_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
     return _guarded("close_session", _close, handle, flags, args)
 
 
-def _guarded(name: str, step: object, handle: Handle, flags: int, args: Sequence[str]) -> int:
+def _guarded(name: str, step: Callable[[Handle, int, Options], int], handle: Handle, flags: int,
+             args: Sequence[str]) -> int:
     """Run a step; a bug becomes one log line and PAM_SYSTEM_ERR, never a crash."""
     try:
         options = parse(tuple(args))
         for problem in options.problems:
             log(LOG_WARNING, f"{name}: option ignored: {problem}")
-        return step(handle, flags, options)  # type: ignore[operator, no-any-return]
+        return step(handle, flags, options)
     except Exception as err:
         import traceback  # only on this path: it is slow to import
 
