@@ -21,8 +21,13 @@ _ESCAPED = {ord(char): f"\\x{ord(char):02x}" for char in CONTROLS}
 
 
 def escape(text: str) -> str:
-    """Control characters as \\xNN: a log line must not carry terminal escapes."""
-    return text.translate(_ESCAPED)
+    """Control characters, and bytes that were not UTF-8 (surrogate-escaped),
+    as \\xNN: a log line must not carry terminal escapes or invalid text."""
+    text = text.translate(_ESCAPED)
+    if not text.isprintable() and any("\udc80" <= char <= "\udcff" for char in text):
+        text = "".join(f"\\x{ord(char) - 0xDC00:02x}" if "\udc80" <= char <= "\udcff" else char
+                       for char in text)
+    return text
 
 
 def fields(**values: object) -> str:
@@ -45,7 +50,7 @@ def log(priority: int, message: str) -> None:
             with socket.socket(socket.AF_UNIX, kind | socket.SOCK_CLOEXEC) as sock:
                 sock.settimeout(0.5)
                 sock.connect(SOCKET_PATH)
-                sock.sendall(data.encode("utf-8", "surrogateescape") + (
+                sock.sendall(data.encode("utf-8", "backslashreplace") + (
                     b"\0" if kind == socket.SOCK_STREAM else b""))
                 return
         except OSError:

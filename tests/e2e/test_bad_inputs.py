@@ -98,3 +98,20 @@ def test_bogus_options_are_logged_and_ignored(sandbox: Sandbox, tty: str) -> Non
     assert status == 0, out
     assert sum("option ignored" in line for line in sandbox.our_syslog()) == 4  # open + close
     assert "[7] [" in reader(sandbox, "utmpdump", "/var/log/wtmp")
+
+
+def test_non_utf8_user_is_user_unknown_not_a_crash(sandbox: Sandbox) -> None:
+    """A user name that is not UTF-8 reaches the module (read raw from libpam) and is unknown."""
+    required(sandbox)
+    status, out = pamtester(sandbox, b"r\xffoot")
+    assert status == 1 and USER_UNKNOWN in out
+    lines = sandbox.our_syslog()
+    assert any("unknown user" in line and "user=r\\xffoot " in line for line in lines), lines
+
+
+def test_non_utf8_tty_gets_a_tty_less_slot(sandbox: Sandbox) -> None:
+    """A PAM_TTY that is not UTF-8 names no device: the session gets a tty-less slot."""
+    required(sandbox)
+    status, out = pamtester(sandbox, "root", b"tty=pts/\xff")
+    assert status == 0, out
+    assert "[svc/0" in reader(sandbox, "utmpdump", "/var/log/wtmp")
