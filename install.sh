@@ -8,16 +8,25 @@
 #   sudo ./install.sh --uninstall          disable every service, remove what was installed
 #   sudo ./install.sh --package-only       only the system packages and the Python package
 #                                          (what the test suite needs; no file in /etc)
+#   --loader native|pam_python             with install or --enable: what the include
+#                                          file's module line loads the session code
+#                                          with: pam_pyutmp.so, which keeps one Python
+#                                          per process (the default on a new install),
+#                                          or pam_python.so, a new interpreter for each
+#                                          PAM transaction.  Without it, an installed
+#                                          include file keeps its loader.
 #   ./install.sh --dry-run [ACTION]        print what would be done, change nothing
 #   ./install.sh --help                    this text
 #
 # Installed: the package, for /usr/bin/python3 (the interpreter pam_python.so
 # embeds), by pip into /usr/local, never over a file dpkg owns (--no-deps keeps
-# pip from replacing a Debian-packaged library); the module file pam_python.so
-# loads, /usr/local/lib/security/pam_pyutmp.py; the include file
-# /etc/pam.d/pyutmp; the man page pam_pyutmp(8).  A file that is already
-# identical is left alone.  The first edit of a service file keeps a copy of the
-# original in /var/backups/pam_pyutmp/.
+# pip from replacing a Debian-packaged library); the PAM module
+# /usr/local/lib/security/pam_pyutmp.so, built here for that interpreter and
+# that package (csrc/build_loader.py); the module file pam_python.so loads,
+# /usr/local/lib/security/pam_pyutmp.py; the include file /etc/pam.d/pyutmp;
+# the man page pam_pyutmp(8).  A file that is already identical is left alone.
+# The first edit of a service file keeps a copy of the original in
+# /var/backups/pam_pyutmp/.
 set -euo pipefail
 
 PYTHON=/usr/bin/python3          # what libpam-python's pam_python.so embeds
@@ -25,17 +34,21 @@ SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PAMD=/etc/pam.d
 INCLUDE=pyutmp                   # /etc/pam.d/pyutmp
 INCLUDE_LINE="session include $INCLUDE"
+# Beside the rest of the local installation, named by absolute path in the include
+# file: /lib/<multiarch>/security, where libpam looks for bare names, is dpkg's.
 MODULE_DIR=/usr/local/lib/security
 MODULE_FILE=$MODULE_DIR/pam_pyutmp.py
+MODULE_SO=$MODULE_DIR/pam_pyutmp.so
 MAN_FILE=/usr/local/share/man/man8/pam_pyutmp.8
 BACKUP_DIR=/var/backups/pam_pyutmp
 DIST=pam_pyutmp
 
 DRY_RUN=0
 ACTION=install
+LOADER=""      # native or pam_python; empty: the installed include's, else native
 SERVICES=()
 ARGS=("$@")
-WORK=""        # temp dir of this run (none in a dry run)
+WORK=""        # temp dir of this run, removed at exit
 TMP_FILE=""    # a half-written file next to its destination, removed on failure
 
 say() { printf 'pam_pyutmp: %s\n' "$*"; }
@@ -84,6 +97,18 @@ while [ $# -gt 0 ]; do
             opt=${1%%=*}
             set_action "${opt#--}"
             add_services "${1#*=}" ;;
+        --loader|--loader=*)
+            if [ "$1" = --loader ]; then
+                [ $# -ge 2 ] || die "--loader needs native or pam_python"
+                LOADER=$2
+                shift
+            else
+                LOADER=${1#*=}
+            fi
+            case "$LOADER" in
+                native|pam_python) ;;
+                *) die "--loader is native or pam_python, not '$LOADER'" ;;
+            esac ;;
         --uninstall) set_action uninstall ;;
         --package-only) set_action package ;;
         -h|--help) usage; exit 0 ;;
@@ -92,6 +117,9 @@ while [ $# -gt 0 ]; do
     shift
 done
 
+if [ -n "$LOADER" ] && [ "$ACTION" != install ] && [ "$ACTION" != enable ]; then
+    die "--loader goes with an install or --enable"
+fi
 [ "$(id -u)" = 0 ] || [ "$DRY_RUN" = 1 ] || die "run as root (sudo $0 ${ARGS[*]})"
 if [ "$DRY_RUN" = 1 ]; then say "dry run: nothing is changed"; fi
 
@@ -101,7 +129,7 @@ install_system_packages() {
     local wanted=() missing=() pkg
     if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
         wanted=(python3 python3-pip python3-cffi python3-dev python3-setuptools python3-wheel
-                gcc libc6-dev libpam-python)
+                gcc libc6-dev libpam0g-dev libpam-python)
         for pkg in "${wanted[@]}"; do
             dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
                 || missing+=("$pkg")
@@ -260,6 +288,27 @@ check_import() {
     fi
 }
 
+# --- the PAM module pam_pyutmp.so -------------------------------------------------
+
+# Builds it into $WORK for $PYTHON and the package as installed (its sys.path is
+# fixed then), and installs it when it differs from the installed one.
+install_native_module() {
+    if [ "$DRY_RUN" = 1 ]; then
+        if [ -f "$MODULE_SO" ]; then
+            would "build $MODULE_SO for $PYTHON and replace it if it differs"
+        else
+            would "build $MODULE_SO for $PYTHON and install it"
+        fi
+        return 0
+    fi
+    if ! "$PYTHON" "$SRC/csrc/build_loader.py" --python "$PYTHON" "$WORK/pam_pyutmp.so" \
+            >"$WORK/loader.log" 2>&1; then
+        cat "$WORK/loader.log" >&2
+        die "building pam_pyutmp.so failed (above)"
+    fi
+    put_file "$WORK/pam_pyutmp.so" "$MODULE_SO"
+}
+
 # --- files ----------------------------------------------------------------------
 
 # put_file SRC DEST: DEST becomes a copy of SRC, mode 0644, owner root; left alone
@@ -320,20 +369,50 @@ check_pam_python() {
     return 1
 }
 
+# The loader of the installed include file: pam_python when its module line
+# loads pam_python.so, else native.
+installed_loader() {
+    if [ -f "$PAMD/$INCLUDE" ] \
+            && grep -Eq '^[[:space:]]*-?session[[:space:]].*pam_python\.so' "$PAMD/$INCLUDE"; then
+        printf 'pam_python\n'
+    else
+        printf 'native\n'
+    fi
+}
+
+# The include file for $LOADER: the shipped one loads pam_pyutmp.so; for
+# pam_python its module line loads pam_python.so with the module file instead.
+include_file() {
+    if [ "$LOADER" = native ]; then
+        printf '%s\n' "$SRC/pam.d/$INCLUDE"
+        return 0
+    fi
+    sed -E "/^[[:space:]]*#/! s#[[:space:]]$MODULE_SO([[:space:]]|\$)# pam_python.so $MODULE_FILE\\1#" \
+        "$SRC/pam.d/$INCLUDE" >"$WORK/$INCLUDE.pam_python"
+    printf '%s\n' "$WORK/$INCLUDE.pam_python"
+}
+
 install_all() {
-    local pam_python_ok=1
+    local pam_python_ok=1 include
+    [ -n "$LOADER" ] || LOADER=$(installed_loader)
+    say "loader: $LOADER"
     install_system_packages
     install_package
     check_import
+    install_native_module
     put_file "$SRC/pam_pyutmp/pam_module.py" "$MODULE_FILE"
     put_file "$SRC/man/pam_pyutmp.8" "$MAN_FILE"
-    if [ -f "$PAMD/$INCLUDE" ] && ! cmp -s "$SRC/pam.d/$INCLUDE" "$PAMD/$INCLUDE" \
+    include=$(include_file)
+    if [ -f "$PAMD/$INCLUDE" ] && ! cmp -s "$include" "$PAMD/$INCLUDE" \
             && ! would "keep the current $PAMD/$INCLUDE as $BACKUP_DIR/$INCLUDE.old"; then
         install -d -m 0755 "$BACKUP_DIR"
         cp -a -- "$PAMD/$INCLUDE" "$BACKUP_DIR/$INCLUDE.old"
-        say "$PAMD/$INCLUDE differs from the shipped one: kept it as $BACKUP_DIR/$INCLUDE.old"
+        say "$PAMD/$INCLUDE differs from the one for loader $LOADER: kept it as" \
+            "$BACKUP_DIR/$INCLUDE.old"
     fi
-    put_file "$SRC/pam.d/$INCLUDE" "$PAMD/$INCLUDE"
+    put_file "$include" "$PAMD/$INCLUDE"
+    # pam_pyutmp.so needs no pam_python.so.
+    [ "$LOADER" = pam_python ] || return 0
     check_pam_python || pam_python_ok=0
     if [ "$pam_python_ok" = 0 ] && [ "$DRY_RUN" = 0 ]; then
         if [ "$ACTION" = enable ]; then
@@ -384,7 +463,8 @@ other_use() {
         n=$((n + 1))
         line=${line%$'\n'}
         [ "$line" = "$INCLUDE_LINE" ] && continue
-        if [[ $line =~ $USES_PYUTMP ]] || [[ $line == *"$MODULE_FILE"* && ! $line =~ $COMMENT ]]
+        if [[ $line =~ $USES_PYUTMP ]] || [[ ! $line =~ $COMMENT \
+                && ( $line == *"$MODULE_FILE"* || $line == *"$MODULE_SO"* ) ]]
         then
             printf '%s: %s\n' "$n" "$line"
             return 0
@@ -522,7 +602,7 @@ uninstall_all() {
     fi
     for svc in "${enabled[@]}"; do disable_service "$svc"; done
     [ ${#enabled[@]} -gt 0 ] || say "no service includes $INCLUDE"
-    for file in "$PAMD/$INCLUDE" "$MODULE_FILE" "$MAN_FILE"; do
+    for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MODULE_FILE" "$MAN_FILE"; do
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
             say "not there: $file"
         elif ! would "remove $file"; then
@@ -556,9 +636,8 @@ uninstall_all() {
 
 # --- main -------------------------------------------------------------------------
 
-if [ "$DRY_RUN" = 0 ]; then
-    WORK=$(mktemp -d "${TMPDIR:-/tmp}/pam_pyutmp-install.XXXXXX")
-fi
+# Also in a dry run: the include file for the loader is made there, for comparison.
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pam_pyutmp-install.XXXXXX")
 
 case "$ACTION" in
     install)

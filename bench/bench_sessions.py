@@ -1,35 +1,45 @@
-"""What the pam_pyutmp module line adds to the cost of one PAM session.
+"""What the pam_pyutmp module line adds to the cost of one PAM session, with either loader.
 
-    sudo /usr/bin/python3 bench/bench_sessions.py            # full run, under a minute
+    sudo /usr/bin/python3 bench/bench_sessions.py            # full run, about a minute
     sudo /usr/bin/python3 bench/bench_sessions.py --quick    # smoke run, a few seconds
     sudo /usr/bin/python3 bench/bench_sessions.py -n 100 --cycles 500 --rss-cycles 2000
 
-Four session stacks are measured side by side, in one run, against the same pty,
+Five session stacks are measured side by side, in one run, against the same pty,
 
     permit   session required pam_permit.so
     lastlog  session required pam_permit.so + session optional pam_lastlog.so
     pyempty  session required pam_permit.so + session optional pam_python.so <empty module>
-    ours     session required pam_permit.so + session optional pam_python.so <pam_module.py>
+    ours-py  session required pam_permit.so + session optional pam_python.so <pam_module.py>
+    ours-so  session required pam_permit.so + session optional <pam_pyutmp.so>
 
-each in two ways: ``pamtester SVC root open_session close_session`` (one process per
-session, so pam_python.so starts and stops an interpreter every time) and in-process
-(pam_start .. pam_open_session .. pam_close_session .. pam_end in a loop, libpam loaded
-with ctypes.PyDLL so that pam_python.so finds the GIL held).  Runs of the four stacks
-are interleaved, so drift of the machine hits them alike; the "ours vs" lines are
-computed from this run's baselines.  The in-process RSS growth of each stack is then
-measured in a fresh host process per stack.
+"ours-py" is pam_pyutmp loaded by pam_python.so, "ours-so" the same session code loaded
+by pam_pyutmp.so (csrc/pam_pyutmp_loader.c, built here from this tree for the installed
+package), which starts Python once per process.  Each is measured in three ways:
 
-"pyempty" is pam_python.so running a module that only returns PAM_SUCCESS: ours minus
+    pamtester   ``pamtester SVC root open_session close_session``: one process per
+                session, so both loaders start Python every time
+    in-process  pam_start .. pam_open_session .. pam_close_session .. pam_end in a loop
+                in this Python process, libpam loaded with ctypes.PyDLL so that
+                pam_python.so finds the GIL held (pam_pyutmp.so runs in this interpreter)
+    C host      the same loop in a C program (tests/e2e/pam_host.c), where
+                pam_pyutmp.so starts its own Python; not for the pam_python.so stacks
+
+Runs of the stacks are interleaved, so drift of the machine hits them alike; the
+"vs baseline" lines are computed from this run's baselines.  The RSS growth of a host
+running many cycles is then measured in a fresh process per stack: the Python host for
+every stack, and the C host for ours-so (after its first 100 cycles) and ours-py.
+
+"pyempty" is pam_python.so running a module that only returns PAM_SUCCESS: ours-py minus
 pyempty is the work of pam_pyutmp itself (its imports included), the rest is the price
 of pam_python.so.  The script exits 1 when pam_pyutmp's syslog lines show that it did
-not run for every "ours" session (the line is "optional", so a failure would pass
+not run for every "ours" session (the lines are "optional", so a failure would pass
 silently and make "ours" look cheap).
 
 pam_lastlog and our module write /run/utmp, /var/log/wtmp and /var/log/lastlog, so all
 of it runs in a private mount namespace (tests/e2e/nsexec.py) with its own /etc/pam.d,
 /run, /var/log and /dev/log under a temp dir /tmp/bench-helper-*: the machine's own
-files are never touched.  Needs root, pamtester, libpam-python and the package
-installed for /usr/bin/python3 (./install.sh).
+files are never touched.  Needs root, pamtester, gcc, libpam-python, libpam0g-dev and
+the package installed for /usr/bin/python3 (./install.sh).
 """
 
 from __future__ import annotations
@@ -51,12 +61,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve()
-NSEXEC = HERE.parent.parent / "tests" / "e2e" / "nsexec.py"
+REPO = HERE.parent.parent
+NSEXEC = REPO / "tests" / "e2e" / "nsexec.py"
+PAM_HOST = REPO / "tests" / "e2e" / "pam_host.c"
+BUILD_LOADER = REPO / "csrc" / "build_loader.py"
 SYSTEM_PYTHON = "/usr/bin/python3"  # the interpreter pam_python.so embeds
-STACKS = ("permit", "lastlog", "pyempty", "ours")
+STACKS = ("permit", "lastlog", "pyempty", "ours-py", "ours-so")
+OURS = ("ours-py", "ours-so")
 BASELINES = ("permit", "lastlog", "pyempty")
+C_STACKS = ("permit", "lastlog", "ours-so")  # pam_python.so in a C host: see C_RSS_PY
 USER = "root"
 RSS_WARMUP = 20
+C_RSS_CYCLES = 10_000  # the C host's RSS run of ours-so; growth counts after the first 100
 
 
 # --- outside the namespace: prepare, re-exec, check, report -----------------------------
@@ -89,19 +105,21 @@ def pam_sm_close_session(pamh, flags, argv):
 """
 
 
-def stack_texts(module: str, empty_module: Path) -> dict[str, str]:
+def stack_texts(module: str, empty_module: Path, native_module: Path) -> dict[str, str]:
     permit = "session required pam_permit.so\n"
     return {
         "permit": permit,
         "lastlog": permit + "session optional pam_lastlog.so\n",
         "pyempty": permit + f"session optional pam_python.so {empty_module}\n",
         # Default paths: inside the namespace they are the sandbox's files.
-        "ours": permit + f"session optional pam_python.so {module}\n",
+        "ours-py": permit + f"session optional pam_python.so {module}\n",
+        "ours-so": permit + f"session optional {native_module}\n",
     }
 
 
 def prepare_root(root: Path, module: str) -> None:
-    """The fresh-machine view nsexec.py mounts, as tests/e2e/sandbox.py makes it."""
+    """The fresh-machine view nsexec.py mounts, as tests/e2e/sandbox.py makes it, with
+    pam_pyutmp.so and the C host built into it."""
     for name in ("pam.d", "run", "log"):
         (root / name).mkdir()
     # As on a booted Debian: empty utmp and wtmp, no lastlog yet.
@@ -112,8 +130,18 @@ def prepare_root(root: Path, module: str) -> None:
         "password required pam_deny.so\nsession required pam_deny.so\n")
     empty_module = root / "empty_module.py"
     empty_module.write_text(EMPTY_MODULE)
-    for stack, text in stack_texts(module, empty_module).items():
+    native_module = root / "pam_pyutmp.so"
+    build([SYSTEM_PYTHON, str(BUILD_LOADER), str(native_module)], "building pam_pyutmp.so")
+    build(["gcc", "-O2", str(PAM_HOST), "-o", str(root / "pam_host"), "-lpam", "-lpthread"],
+          "building the C host")
+    for stack, text in stack_texts(module, empty_module, native_module).items():
         (root / "pam.d" / service(stack)).write_text(text)
+
+
+def build(command: list[str], what: str) -> None:
+    done = subprocess.run(command, cwd="/", capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{what} failed:\n{done.stderr}")
 
 
 def service(stack: str) -> str:
@@ -124,7 +152,8 @@ def run_inside(root: Path, args: argparse.Namespace) -> dict:
     """Re-run this script in the namespace; it leaves its measures in ROOT/results.json."""
     command = [sys.executable, str(HERE), "--inside", str(root), "-n", str(args.runs),
                "--cycles", str(args.cycles), "--rss-cycles", str(args.rss_cycles),
-               "--warmup", str(args.warmup)]
+               "--c-rss-cycles", str(args.c_rss_cycles), "--c-py-rss-cycles",
+               str(args.c_py_rss_cycles), "--warmup", str(args.warmup)]
     argv = ["unshare", "-m", "--propagation", "private", SYSTEM_PYTHON, str(NSEXEC),
             str(root), "--", *command]
     # From /: pam_python.so's interpreter must import the installed package, not this tree.
@@ -134,27 +163,36 @@ def run_inside(root: Path, args: argparse.Namespace) -> dict:
     return json.loads((root / "results.json").read_text())
 
 
-def check_our_module_ran(root: Path, expected: int) -> tuple[str, bool]:
-    """The module line is "optional": had pam_python.so failed to load it, every session
-    would still succeed and "ours" would look free.  Its syslog lines prove it ran."""
+def check_our_module_ran(root: Path, expected: dict[str, int]) -> tuple[str, bool]:
+    """The module lines are "optional": had a loader failed to load the module, every
+    session would still succeed and "ours" would look free.  Its syslog lines, which name
+    the service, prove it ran."""
     lines = (root / "syslog").read_bytes().decode("utf-8", "replace").splitlines()
     ours = [line for line in lines if " pam_pyutmp[" in line]
-    opened = sum("session opened" in line for line in ours)
-    closed = sum("session closed" in line for line in ours)
-    other = len(ours) - opened - closed
-    text = (f"check: pam_pyutmp logged {opened} opened / {closed} closed sessions "
-            f"(expected {expected} each), {other} other lines")
-    ok = opened == closed == expected and not other
+    texts, ok = [], True
+    for stack, count in expected.items():
+        mine = [line for line in ours if f"service={service(stack)} " in line]
+        opened = sum("session opened" in line for line in mine)
+        closed = sum("session closed" in line for line in mine)
+        texts.append(f"{stack}: {opened} opened / {closed} closed (expected {count} each)")
+        ok = ok and opened == closed == count
+    other = [line for line in ours if "session opened" not in line
+             and "session closed" not in line]
+    text = f"check: pam_pyutmp logged {'; '.join(texts)}; {len(other)} other lines"
+    ok = ok and not other
     if not ok:
-        extra = "\n".join(line for line in ours if "session " not in line)[:2000]
-        text += f"\nWARNING: the 'ours' numbers may not measure the module\n{extra}"
+        text += "\nWARNING: the 'ours' numbers may not measure the module\n"
+        text += "\n".join(other)[:2000]
     return text, ok
 
 
-def expected_sessions(args: argparse.Namespace) -> int:
-    """Sessions of the 'ours' stack over the whole run, warm-up included."""
+def expected_sessions(args: argparse.Namespace) -> dict[str, int]:
+    """Sessions of each 'ours' stack over the whole run, warm-up included."""
     timed = 2 * args.warmup + args.runs + args.cycles
-    return timed + RSS_WARMUP + args.rss_cycles
+    python_host_rss = RSS_WARMUP + args.rss_cycles
+    return {"ours-py": timed + python_host_rss + args.c_py_rss_cycles,
+            "ours-so": timed + python_host_rss + args.warmup + args.cycles
+            + args.c_rss_cycles}
 
 
 def outside(args: argparse.Namespace) -> None:
@@ -173,7 +211,7 @@ def outside(args: argparse.Namespace) -> None:
             print(f"kept {root}", file=sys.stderr)
         else:
             shutil.rmtree(root)
-    print(report(results, args, module))
+    print(report(results, args, module, root))
     print(check)
     if not ok:
         sys.exit(1)
@@ -188,24 +226,45 @@ def ms(seconds: float) -> str:
 
 def timing_rows(method: str, samples: dict[str, list[float]]) -> list[str]:
     rows = []
-    for stack in STACKS:
-        s = samples[stack]
+    for stack, s in samples.items():
         rows.append(f"{method:<11} {stack:<8} {ms(statistics.median(s))} {ms(statistics.mean(s))}"
                     f" {ms(min(s))} {ms(statistics.stdev(s))} {len(s):6d}")
     return rows
 
 
 def added_rows(method: str, samples: dict[str, list[float]]) -> list[str]:
+    """Per "ours" stack: the median it adds over each baseline, and the ratio of medians."""
     rows = []
-    ours_median = statistics.median(samples["ours"])
-    ours_mean = statistics.mean(samples["ours"])
-    for base in BASELINES:
-        base_median = statistics.median(samples[base])
-        base_mean = statistics.mean(samples[base])
-        rows.append(f"{method:<11} {base:<8} {ms(ours_median - base_median)} "
-                    f"{ms(ours_mean - base_mean)} {ours_median / base_median:9.1f}x"
-                    f" {ours_mean / base_mean:9.1f}x")
+    median = {stack: statistics.median(s) for stack, s in samples.items()}
+    for ours in OURS:
+        if ours not in median:
+            continue
+        added, ratios = [], []
+        for base in BASELINES:
+            if base in median:
+                added.append(ms(median[ours] - median[base]))
+                ratios.append(f"{median[ours] / median[base]:9.2f}x")
+            else:
+                added.append(f"{'-':>8}")
+                ratios.append(f"{'-':>10}")
+        rows.append(f"{method:<11} {ours:<8} {' '.join(added)} {' '.join(ratios)}")
     return rows
+
+
+def ratio(samples: dict[str, list[float]], stack: str, base: str) -> float:
+    return statistics.median(samples[stack]) / statistics.median(samples[base])
+
+
+def target_rows(results: dict) -> list[str]:
+    one = ratio(results["pamtester"], "ours-so", "ours-py")
+    python_host = ratio(results["inprocess"], "ours-so", "lastlog")
+    c_host = ratio(results["chost"], "ours-so", "lastlog")
+    return [
+        f"pamtester   ours-so / ours-py {one:6.2f}  (target 0.5 or less: one-transaction "
+        "processes)",
+        f"in-process  ours-so / lastlog {python_host:6.2f}  (target 1.5 or less: full cycle)",
+        f"C host      ours-so / lastlog {c_host:6.2f}  (target 1.5 or less: full cycle)",
+    ]
 
 
 def rss_rows(rss: dict[str, dict[str, int]]) -> list[str]:
@@ -219,14 +278,27 @@ def rss_rows(rss: dict[str, dict[str, int]]) -> list[str]:
     return rows
 
 
-def report(results: dict, args: argparse.Namespace, module: str) -> str:
+def c_rss_rows(rss: dict[str, dict[str, int]]) -> list[str]:
+    rows = []
+    for stack, r in rss.items():
+        after, end, cycles = r["rss_kb_after_100"], r["rss_kb_end"], r["cycles"]
+        growth = end - after
+        rows.append(f"{stack:<8} {cycles:7d} {after:11d} {end:9d} {growth:10d}"
+                    f" {growth * 1024 / max(cycles - 100, 1):12.1f}")
+    return rows
+
+
+def report(results: dict, args: argparse.Namespace, module: str, root: Path) -> str:
     env = results["env"]
+    columns = (f"{'+permit':>8} {'+lastlog':>8} {'+pyempty':>8} {'x permit':>10} "
+               f"{'x lastlog':>10} {'x pyempty':>10}")
     lines = [
         f"pam_pyutmp session cost: {USER} open_session+close_session, PAM_TTY={env['tty']}",
-        f"module: {module}",
+        f"ours-py: pam_python.so {module}",
+        f"ours-so: {root / 'pam_pyutmp.so'} (built from this tree)",
         f"host: Linux {env['kernel']}, {env['cpus']} CPUs, Python {env['python']}, "
         f"Linux-PAM {env['libpam']}, pamtester {env['pamtester']}",
-        f"pamtester: {args.runs} runs/stack, in-process: {args.cycles} cycles/stack "
+        f"pamtester: {args.runs} runs/stack; in-process and C host: {args.cycles} cycles/stack "
         f"(after {args.warmup} warm-up each; stacks interleaved)",
         "",
         "time per session (ms)",
@@ -234,18 +306,27 @@ def report(results: dict, args: argparse.Namespace, module: str) -> str:
         f"{'n':>6}",
         *timing_rows("pamtester", results["pamtester"]),
         *timing_rows("in-process", results["inprocess"]),
+        *timing_rows("C host", results["chost"]),
         "",
-        "ours vs baseline (added ms per session, ratio ours/baseline)",
-        f"{'method':<11} {'baseline':<8} {'+median':>8} {'+mean':>8} {'x median':>10} "
-        f"{'x mean':>10}",
+        "added per session by pam_pyutmp over each baseline stack (median ms; ratio of medians)",
+        f"{'method':<11} {'stack':<8} {columns}",
         *added_rows("pamtester", results["pamtester"]),
         *added_rows("in-process", results["inprocess"]),
+        *added_rows("C host", results["chost"]),
         "",
-        f"in-process host RSS over {args.rss_cycles} cycles (fresh process per stack, "
+        "targets (ratio of medians)",
+        *target_rows(results),
+        "",
+        f"Python host RSS over {args.rss_cycles} cycles (fresh process per stack, "
         f"after {RSS_WARMUP} warm-up cycles)",
         f"{'stack':<8} {'start KB':>9} {'end KB':>9} {'growth KB':>10} {'halves KB':>15} "
         f"{'B per cycle':>12}",
         *rss_rows(results["rss"]),
+        "",
+        "C host RSS (fresh process per stack; growth after the first 100 cycles)",
+        f"{'stack':<8} {'cycles':>7} {'KB at 100':>11} {'end KB':>9} {'growth KB':>10} "
+        f"{'B per cycle':>12}",
+        *c_rss_rows(results["crss"]),
     ]
     return "\n".join(lines)
 
@@ -264,9 +345,40 @@ def inside(args: argparse.Namespace) -> None:
                                  args.runs, "pamtester"),
         "inprocess": interleaved(lambda stack: pam.session(service(stack)), args.warmup,
                                  args.cycles, "in-process"),
+        "chost": c_host_times(root, tty, args.warmup, args.cycles),
         "rss": {stack: rss_in_fresh_host(stack, args.rss_cycles) for stack in STACKS},
+        "crss": {stack: c_host_rss(root, tty, stack, cycles) for stack, cycles in
+                 (("ours-so", args.c_rss_cycles), ("ours-py", args.c_py_rss_cycles))
+                 if cycles},
     }
     (root / "results.json").write_text(json.dumps(results))
+
+
+def c_host(root: Path, tty: str, *args: str) -> dict:
+    """One run of the C host (tests/e2e/pam_host.c) with PAM_TTY set; its JSON."""
+    env = {**os.environ, "PAM_HOST_TTY": tty}
+    done = subprocess.run([str(root / "pam_host"), *args], env=env, capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"pam_host {' '.join(args)}: {done.stderr}")
+    out = json.loads(done.stdout)
+    if out.get("failed"):
+        raise RuntimeError(f"pam_host {' '.join(args)}: {out['failed']} sessions failed")
+    return out  # type: ignore[no-any-return]
+
+
+def c_host_times(root: Path, tty: str, warmup: int, count: int) -> dict[str, list[float]]:
+    """In-process cycles in a C program, where pam_pyutmp.so starts Python itself; the
+    stacks take turns in one process, as in interleaved()."""
+    out = c_host(root, tty, "bench", str(warmup + count), *map(service, C_STACKS))
+    print("bench: C host done", file=sys.stderr)
+    return {stack: out["times"][service(stack)][warmup:] for stack in C_STACKS}
+
+
+def c_host_rss(root: Path, tty: str, stack: str, cycles: int) -> dict[str, int]:
+    out = c_host(root, tty, "cycles", str(cycles), service(stack), USER)
+    print(f"bench: C host RSS of {stack} done", file=sys.stderr)
+    return out  # type: ignore[no-any-return]
 
 
 def environment(tty: str) -> dict[str, object]:
@@ -442,13 +554,20 @@ class InProcessPam:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: 10 pamtester runs, 40 cycles, 200 RSS cycles")
+                        help="a smoke run: 10 pamtester runs, 40 cycles, 200 RSS cycles, "
+                             "1000 and 150 C host RSS cycles")
     parser.add_argument("-n", "--runs", type=int, default=100,
                         help="pamtester runs per stack (default 100)")
     parser.add_argument("--cycles", type=int, default=500,
                         help="in-process timed cycles per stack (default 500)")
     parser.add_argument("--rss-cycles", type=int, default=1000,
                         help="in-process cycles per stack for the RSS growth (default 1000)")
+    parser.add_argument("--c-rss-cycles", type=int, default=C_RSS_CYCLES,
+                        help="C host cycles of ours-so for its RSS growth (default 10000; "
+                             "0: skip)")
+    parser.add_argument("--c-py-rss-cycles", type=int, default=300,
+                        help="C host cycles of ours-py, which starts and finalises Python "
+                             "every time, for its RSS growth (default 300; 0: skip)")
     parser.add_argument("--warmup", type=int, default=3,
                         help="untimed sessions per stack before each timing (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the temp root for a look")
@@ -458,8 +577,11 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.quick:
         args.runs, args.cycles, args.rss_cycles = 10, 40, 200
+        args.c_rss_cycles, args.c_py_rss_cycles = 1000, 150
     if args.runs < 2 or args.cycles < 2 or args.rss_cycles < 1:
         parser.error("need at least 2 runs and cycles (for a stdev) and 1 RSS cycle")
+    if any(0 < n <= 100 for n in (args.c_rss_cycles, args.c_py_rss_cycles)):
+        parser.error("C host RSS runs count from cycle 100: give more than 100, or 0")
     return args
 
 

@@ -27,6 +27,16 @@
  * program (login, sshd) may use them too, so hold them only inside one call. */
 static pthread_mutex_t utmpx_api_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* A host that forks while another of its threads holds the lock would give
+ * the child a lock nobody there can release: fork() waits for it instead. */
+static void utmpx_api_lock_take(void) { pthread_mutex_lock(&utmpx_api_lock); }
+static void utmpx_api_lock_give(void) { pthread_mutex_unlock(&utmpx_api_lock); }
+
+__attribute__((constructor)) static void utmpx_api_lock_across_fork(void)
+{
+    pthread_atfork(utmpx_api_lock_take, utmpx_api_lock_give, utmpx_api_lock_give);
+}
+
 _Static_assert(sizeof(((struct lastlog *)0)->ll_line) == PYUTMP_LINE_SIZE,
                "lastlog line size differs from utmpx");
 _Static_assert(sizeof(((struct lastlog *)0)->ll_host) == PYUTMP_HOST_SIZE,

@@ -28,12 +28,27 @@ _PUBLIC = {
     "UtmpError": "errors",
     "WtmpError": "errors",
     "get_host": "host",
+    "Lastlog2Entry": "databases",
+    "WtmpdbRow": "databases",
+    "iter_lastlog2": "databases",
+    "iter_wtmpdb": "databases",
+    "last_login2": "databases",
+    "put_lastlog2_entry": "databases",
+    "put_wtmpdb": "databases",
+    "unput_wtmpdb": "databases",
+    "unput_wtmpdb_open": "databases",
+    "DatabaseError": "errors",
+    "Lastlog2Error": "errors",
+    "WtmpdbError": "errors",
     "LastlogEntry": "lastlog",
     "Record": "records",
 }
 
 __all__ = [
+    "DatabaseError",
     "InvalidFieldError",
+    "Lastlog2Entry",
+    "Lastlog2Error",
     "LastlogEntry",
     "LastlogError",
     "PyutmpError",
@@ -43,12 +58,21 @@ __all__ = [
     "UtmpEntry",
     "UtmpError",
     "WtmpError",
+    "WtmpdbError",
+    "WtmpdbRow",
     "get_host",
+    "iter_lastlog2",
+    "iter_wtmpdb",
     "last_login",
+    "last_login2",
     "login_session",
+    "put_lastlog2_entry",
     "put_lastlog_entry",
     "put_utmp",
+    "put_wtmpdb",
     "unput_utmp",
+    "unput_wtmpdb",
+    "unput_wtmpdb_open",
 ]
 
 
@@ -75,13 +99,27 @@ if TYPE_CHECKING:
         put_utmp,
         unput_utmp,
     )
+    from pam_pyutmp.databases import (
+        Lastlog2Entry,
+        WtmpdbRow,
+        iter_lastlog2,
+        iter_wtmpdb,
+        last_login2,
+        put_lastlog2_entry,
+        put_wtmpdb,
+        unput_wtmpdb,
+        unput_wtmpdb_open,
+    )
     from pam_pyutmp.errors import (
+        DatabaseError,
         InvalidFieldError,
+        Lastlog2Error,
         LastlogError,
         PyutmpError,
         UidAboveCapError,
         UnknownUserError,
         UtmpError,
+        WtmpdbError,
         WtmpError,
     )
     from pam_pyutmp.host import get_host

@@ -88,6 +88,7 @@ def put_utmp(
     backend: str = "auto",
     utmpd_socket: str | None = None,
     wtmpd_socket: str | None = None,
+    utmps_timeout: float | None = None,
 ) -> UtmpEntry:
     """Record a login: a USER_PROCESS slot in utmp and a login record in wtmp.
 
@@ -99,6 +100,10 @@ def put_utmp(
     ``backend`` is "files" (the C library's utmp and wtmp files), "utmps"
     (skarnet's utmpd and wtmpd daemons, at ``utmpd_socket`` and
     ``wtmpd_socket``) or "auto": utmps when its utmpd socket exists.
+    ``utmps_timeout`` bounds each call to a daemon, in seconds (default 3); a
+    daemon that is down, hangs or dies mid-answer raises UtmpError or
+    WtmpError with the errno (ETIMEDOUT, EPIPE, ECONNREFUSED, or the daemon's
+    own, such as EPERM for a caller it does not let write).
 
     All or nothing: when wtmp cannot be written, the utmp slot is closed
     again before the error is raised.
@@ -123,9 +128,10 @@ def put_utmp(
         tv_usec=tv_usec,
         addr_v6=host_address(cleaned_host.value),
     )
-    utmp_db = utmp_store(backend, _opt_path(utmp_path), utmpd_socket) if utmp else None
-    wtmp_log = (wtmp_store(backend, _opt_path(wtmp_path), wtmpd_socket, utmpd_socket)
-                if wtmp else None)
+    utmp_db = (utmp_store(backend, _opt_path(utmp_path), utmpd_socket, utmps_timeout)
+               if utmp else None)
+    wtmp_log = (wtmp_store(backend, _opt_path(wtmp_path), wtmpd_socket, utmpd_socket,
+                           utmps_timeout) if wtmp else None)
     if utmp_db is not None:
         record = slots.open_slot(utmp_db, record, label, has_tty=line is not None)
     if wtmp_log is not None:
@@ -231,9 +237,16 @@ def login_session(
     wtmp_path: PathArg = None,
     lastlog_path: PathArg = None,
     lastlog_entry: bool = True,
+    backend: str = "auto",
+    utmpd_socket: str | None = None,
+    wtmpd_socket: str | None = None,
+    utmps_timeout: float | None = None,
 ) -> Iterator[UtmpEntry]:
-    """A whole session: login records on entry, logout records on exit."""
-    entry = put_utmp(user, tty, host, service=service, utmp_path=utmp_path, wtmp_path=wtmp_path)
+    """A whole session: login records on entry, logout records on exit
+    (``backend`` and the rest as for :func:`put_utmp`)."""
+    entry = put_utmp(user, tty, host, service=service, utmp_path=utmp_path, wtmp_path=wtmp_path,
+                     backend=backend, utmpd_socket=utmpd_socket, wtmpd_socket=wtmpd_socket,
+                     utmps_timeout=utmps_timeout)
     try:
         if lastlog_entry:
             put_lastlog_entry(service, user, entry.line, host, lastlog_path=lastlog_path)

@@ -42,6 +42,18 @@ class LastlogError(PyutmpError):
     """Reading or writing the lastlog file failed."""
 
 
+class DatabaseError(PyutmpError):
+    """Writing or reading a SQLite accounting database (wtmpdb, lastlog2) failed."""
+
+
+class WtmpdbError(DatabaseError):
+    """Writing or reading the wtmpdb database failed."""
+
+
+class Lastlog2Error(DatabaseError):
+    """Writing or reading the lastlog2 database failed."""
+
+
 class UidAboveCapError(LastlogError):
     """The uid lies above the lastlog cap; nothing is written for it."""
 

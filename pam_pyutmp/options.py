@@ -21,6 +21,9 @@ FLAGS = {
     "noterm": "noterm",
     "nohost": "nohost",
     "never": "never",
+    # the SQLite databases, at upstream's paths (wtmpdb=PATH and lastlog2=PATH elsewhere)
+    "wtmpdb": "wtmpdb",
+    "lastlog2": "lastlog2",
 }
 PATHS = {
     "utmp": "utmp_path",
@@ -28,8 +31,12 @@ PATHS = {
     "lastlog": "lastlog_path",
     "utmpd_socket": "utmpd_socket",
     "wtmpd_socket": "wtmpd_socket",
+    "wtmpdb": "wtmpdb_path",
+    "lastlog2": "lastlog2_path",
 }
 BACKENDS = ("auto", "files", "utmps")
+# utmps_timeout= bounds: a login must never wait long on a hung daemon.
+UTMPS_TIMEOUT_MAX = 60.0
 
 
 class Options(NamedTuple):
@@ -51,6 +58,11 @@ class Options(NamedTuple):
     backend: str = "auto"  # utmps when its utmpd socket exists, else files
     utmpd_socket: str | None = None
     wtmpd_socket: str | None = None
+    utmps_timeout: float | None = None  # seconds per utmps call; None: the stores' default
+    wtmpdb: bool = False  # wtmpdb at its default path (or wtmpdb_path)
+    wtmpdb_path: str | None = None
+    lastlog2: bool = False  # lastlog2 at its default path (or lastlog2_path)
+    lastlog2_path: str | None = None
     problems: tuple[str, ...] = ()  # the words ignored, each with the reason
 
 
@@ -76,6 +88,16 @@ def parse(args: tuple[str, ...]) -> Options:
                 values["backend"] = value
             else:
                 problems.append(f"{arg}: the backend is one of {', '.join(BACKENDS)}")
+        elif sep and name == "utmps_timeout":
+            try:
+                seconds = float(value)
+            except ValueError:
+                seconds = -1.0
+            if 0 < seconds <= UTMPS_TIMEOUT_MAX:  # also false for nan
+                values["utmps_timeout"] = seconds
+            else:
+                problems.append(f"{arg}: not a number of seconds above 0 and at most "
+                                f"{UTMPS_TIMEOUT_MAX:g}")
         elif sep and name == "lastlog_uid_max":
             try:
                 values["lastlog_uid_max"] = int(value, 10)

@@ -51,6 +51,8 @@ class Handle(Protocol):
 
 # Sessions opened by this process, by PAM transaction, until they close.
 _open_sessions: dict[int, api.UtmpEntry] = {}
+# wtmpdb rows opened by this process, by PAM transaction: (database, row ID).
+_open_rows: dict[int, tuple[str, int]] = {}
 
 
 def open_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
@@ -59,6 +61,17 @@ def open_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
 
 def close_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
     return _guarded("close_session", _close, handle, flags, args)
+
+
+def transaction_ended(key: int) -> None:
+    """Forget what the PAM transaction ``key`` opened and did not close.
+
+    A host that outlives its transactions (pam_pyutmp.so keeps Python for the
+    life of the process) reports each end: a later transaction may get the same
+    handle address, and must not take it for the earlier one's session.
+    """
+    _open_sessions.pop(key, None)
+    _open_rows.pop(key, None)
 
 
 def _guarded(name: str, step: Callable[[Handle, int, Options], int], handle: Handle, flags: int,
@@ -139,7 +152,10 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         line = entry.line if entry is not None else (tty_or_none(tty) or "")
         if not _write_lastlog(handle, flags, opts, user, uid, line, host, service):
             status = PAM_SESSION_ERR
-    written = False
+    if _databases_wanted(opts) and not _write_databases(handle, flags, opts, user, entry, tty,
+                                                         host, service):
+        status = PAM_SESSION_ERR
+    written = handle.key in _open_rows
     if entry is not None and (entry.utmp_path or entry.wtmp_path):
         _open_sessions[handle.key] = entry
         written = True
@@ -164,7 +180,7 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
     def login(utmp: bool) -> api.UtmpEntry:
         return api.put_utmp(user, tty or "", host, service=service, utmp=utmp, wtmp=False,
                             backend=opts.backend, utmp_path=opts.utmp_path,
-                            utmpd_socket=opts.utmpd_socket)
+                            utmpd_socket=opts.utmpd_socket, utmps_timeout=opts.utmps_timeout)
 
     try:
         entry = login(utmp=not opts.noutmp)
@@ -228,10 +244,16 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     entry = _open_sessions.pop(handle.key, None)
     if entry is None:
         entry = _find_session(handle, opts)
-        if entry is None:
-            if opts.debug:
-                log(LOG_DEBUG, f"close_session: no open session to close: {_context(handle)}")
-            return PAM_IGNORE
+    # None: wtmpdb is off or holds no open row of this session.
+    db_status = _close_databases(handle, opts, entry)
+    if entry is None:
+        if db_status is not None:
+            if db_status == PAM_SUCCESS:
+                log(LOG_INFO, f"session closed: {_context(handle)}")
+            return db_status
+        if opts.debug:
+            log(LOG_DEBUG, f"close_session: no open session to close: {_context(handle)}")
+        return PAM_IGNORE
     try:
         closed = api.unput_utmp(entry)
     except PyutmpError as err:
@@ -240,13 +262,86 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     if not closed:
         log(LOG_NOTICE, "close_session: the slot was closed already or a newer login holds "
                         f"it; nothing written: {_context(handle, entry)}")
-        return PAM_SUCCESS
+        return db_status or PAM_SUCCESS
     log(LOG_INFO, f"session closed: {_context(handle, entry)}")
-    return PAM_SUCCESS
+    return db_status or PAM_SUCCESS
+
+
+def _databases_wanted(opts: Options) -> bool:
+    return bool(opts.wtmpdb or opts.wtmpdb_path or opts.lastlog2 or opts.lastlog2_path)
+
+
+def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
+                     entry: api.UtmpEntry | None, tty: str | None, host: str,
+                     service: str) -> bool:
+    """wtmpdb and lastlog2, each on its own as the files are: one failing costs
+    nothing else."""
+    from pam_pyutmp import databases  # sqlite3 only for sessions that use a database
+
+    ok = True
+    # The utmp slot's line, so that a close in another process finds the row by it.
+    line = entry.line if entry is not None else (tty_or_none(tty) or "")
+    login_usec = (None if entry is None
+                  else entry.record.tv_sec * 1_000_000 + entry.record.tv_usec)
+    if opts.wtmpdb or opts.wtmpdb_path:
+        path = opts.wtmpdb_path or databases.DEFAULT_WTMPDB
+        try:
+            row = databases.put_wtmpdb(user, line, host, service=service, path=path,
+                                       login_usec=login_usec)
+        except PyutmpError as err:
+            log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
+            ok = False
+        else:
+            _open_rows[handle.key] = (path, row)
+    if opts.lastlog2 or opts.lastlog2_path:
+        path = opts.lastlog2_path or databases.DEFAULT_LASTLOG2
+        try:
+            previous = databases.put_lastlog2_entry(service, user, line, host, path=path)
+        except PyutmpError as err:
+            log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
+            ok = False
+        else:
+            # Without the lastlog file, the "Last login" message comes from lastlog2.
+            if opts.nolastlog and not (opts.silent or opts.nolastlogmsg or flags & PAM_SILENT):
+                message = last_login_message(
+                    None if previous is None
+                    else LastlogEntry(previous.time, previous.tty, previous.host), opts)
+                if message:
+                    handle.info(message)
+    return ok
+
+
+def _close_databases(handle: Handle, opts: Options, entry: api.UtmpEntry | None
+                     ) -> int | None:
+    """Set Logout on the session's wtmpdb row: the row this process opened, else,
+    as upstream finds it, the newest open row of the user on the same line."""
+    opened = _open_rows.pop(handle.key, None)
+    if not (opts.wtmpdb or opts.wtmpdb_path):
+        return None
+    from pam_pyutmp import databases  # sqlite3 only for sessions that use a database
+
+    path = opts.wtmpdb_path or databases.DEFAULT_WTMPDB
+    user = handle.item("user")
+    try:
+        if opened is not None and opened[0] == path:
+            if not databases.unput_wtmpdb(opened[1], path=path):
+                log(LOG_NOTICE, f"close_session: wtmpdb row {opened[1]} has its logout "
+                                f"already or is gone: {_context(handle, entry)}")
+            return PAM_SUCCESS
+        if not user:
+            return None
+        line = entry.line if entry is not None else tty_or_none(terminal(handle.item("tty")))
+        found = databases.unput_wtmpdb_open(user, line, service=handle.item("service") or "",
+                                            path=path)
+    except PyutmpError as err:
+        log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
+        return PAM_SESSION_ERR
+    return None if found is None else PAM_SUCCESS
 
 
 def _wtmp(opts: Options) -> WtmpStore:
-    return wtmp_store(opts.backend, opts.wtmp_path, opts.wtmpd_socket, opts.utmpd_socket)
+    return wtmp_store(opts.backend, opts.wtmp_path, opts.wtmpd_socket, opts.utmpd_socket,
+                      opts.utmps_timeout)
 
 
 def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
@@ -264,7 +359,8 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
         return api.UtmpEntry(record, None, wtmp_log)
     label = f"{handle.item('service') or api.NOTTY_LABEL}/"
     try:
-        utmp_db = utmp_store(opts.backend, opts.utmp_path, opts.utmpd_socket)
+        utmp_db = utmp_store(opts.backend, opts.utmp_path, opts.utmpd_socket,
+                             opts.utmps_timeout)
         records = utmp_db.read()
     except PyutmpError:
         return None

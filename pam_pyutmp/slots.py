@@ -100,7 +100,11 @@ def close_slot(store: UtmpStore, record: Record, logout: Record) -> bool:
     """
     with store.exclusive():
         for slot in store.read():
-            if slot.id == record.id and slot.type in (USER_PROCESS, DEAD_PROCESS):
+            # The slot put() will overwrite: the first with the id, and for
+            # utmpd also the line (an ended tty-less session of another
+            # service can keep the same id there under its own line).
+            if (slot.id == record.id and slot.type in (USER_PROCESS, DEAD_PROCESS)
+                    and (slot.line == record.line or not store.put_matches_line)):
                 if not _same_session(slot, record):
                     return False
                 store.put(logout)

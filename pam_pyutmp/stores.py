@@ -7,6 +7,7 @@ business, the same for every store.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -19,6 +20,10 @@ BACKENDS = ("auto", "files", "utmps")
 # Compiled into libutmps (./configure --with-utmpd-socket=...); Alpine keeps these.
 DEFAULT_UTMPD_SOCKET = "/run/utmps/.utmpd-socket"
 DEFAULT_WTMPD_SOCKET = "/run/utmps/.wtmpd-socket"
+# Seconds a utmps call may take, connect to last byte: long enough for the
+# daemon's fsync on a busy disk, short enough that a hung daemon does not
+# hold up a login noticeably (libutmps' POSIX API would wait forever).
+DEFAULT_UTMPS_TIMEOUT = 3.0
 
 
 class UtmpStore(Protocol):
@@ -32,6 +37,11 @@ class UtmpStore(Protocol):
     def put(self, record: Record) -> None:
         """Write the record over the slot with its ut_id, else into a new slot."""
 
+    @property
+    def put_matches_line(self) -> bool:
+        """True when put() overwrites only a slot whose ut_line is the record's
+        too (utmpd), False when any slot with its ut_id (glibc's files)."""
+
     def exclusive(self) -> AbstractContextManager[None]:
         """Hold off our other writers during a read-decide-write step."""
 
@@ -44,8 +54,13 @@ class WtmpStore(Protocol):
     def append(self, record: Record) -> None:
         """Append one whole record, or nothing."""
 
+    def records(self) -> Iterator[Record]:
+        """Every record, oldest first (what `last` reads); a torn tail is left out."""
+
 
 class UtmpFile:
+    put_matches_line = False  # pututxline() replaces by ut_id alone
+
     def __init__(self, path: str) -> None:
         self.name = path
 
@@ -66,6 +81,9 @@ class WtmpFile:
     def append(self, record: Record) -> None:
         utmpfile.append_wtmp(self.name, record)
 
+    def records(self) -> Iterator[Record]:
+        return utmpfile.iter_wtmp(self.name)
+
 
 def resolve_backend(backend: str, utmpd_socket: str | None) -> str:
     """"files" or "utmps"; "auto" is utmps exactly when the utmpd socket exists."""
@@ -77,19 +95,24 @@ def resolve_backend(backend: str, utmpd_socket: str | None) -> str:
 
 
 def utmp_store(backend: str = "auto", path: str | None = None,
-               utmpd_socket: str | None = None) -> UtmpStore:
+               utmpd_socket: str | None = None, timeout: float | None = None) -> UtmpStore:
+    """``timeout``: seconds each utmps call may take (utmps only)."""
     if resolve_backend(backend, utmpd_socket) == "utmps":
         from pam_pyutmp.utmps import UtmpdClient
 
-        return UtmpdClient(utmpd_socket or DEFAULT_UTMPD_SOCKET)
+        return UtmpdClient(utmpd_socket or DEFAULT_UTMPD_SOCKET,
+                           DEFAULT_UTMPS_TIMEOUT if timeout is None else timeout)
     return UtmpFile(path or DEFAULT_UTMP)
 
 
 def wtmp_store(backend: str = "auto", path: str | None = None,
-               wtmpd_socket: str | None = None, utmpd_socket: str | None = None
-               ) -> WtmpStore:
+               wtmpd_socket: str | None = None, utmpd_socket: str | None = None,
+               timeout: float | None = None) -> WtmpStore:
     if resolve_backend(backend, utmpd_socket) == "utmps":
-        from pam_pyutmp.utmps import WtmpdClient
+        from pam_pyutmp.utmps import DEFAULT_WTMPD_FILE, WtmpdClient
 
-        return WtmpdClient(wtmpd_socket or DEFAULT_WTMPD_SOCKET)
+        # ``path``: the daemon's wtmp file, which readers open themselves.
+        return WtmpdClient(wtmpd_socket or DEFAULT_WTMPD_SOCKET,
+                           DEFAULT_UTMPS_TIMEOUT if timeout is None else timeout,
+                           path or DEFAULT_WTMPD_FILE)
     return WtmpFile(path or DEFAULT_WTMP)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import errno
 import fcntl
 import os
@@ -42,6 +44,37 @@ def _records(data: bytes) -> Iterator[Record]:
         yield Record.decode(data[offset : offset + UTMPX_SIZE])
 
 
+# Descriptors that hold our utmp lock, or are about to.  A child forked
+# meanwhile (by another thread of a host) gets copies that would keep the lock
+# held after the parent lets go: flock(2) belongs to the open file, not to a
+# process.  The child closes them; no fork splits an open or a close from its
+# bookkeeping here.
+_locked_fds: set[int] = set()
+_fds_steady = _thread.allocate_lock()
+
+
+def _fork_begins() -> None:
+    _fds_steady.acquire()
+
+
+def _fork_done_in_parent() -> None:
+    _fds_steady.release()
+
+
+def _fork_done_in_child() -> None:
+    for fd in _locked_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _locked_fds.clear()
+    _fds_steady.release()
+
+
+# Run by os.fork(), and by a host's fork() when pam_pyutmp.so started Python
+# (its fork handlers run Python's).
+os.register_at_fork(before=_fork_begins, after_in_parent=_fork_done_in_parent,
+                    after_in_child=_fork_done_in_child)
+
+
 @contextmanager
 def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[None]:
     """Serialise our writers' read-decide-write steps on one utmp file.
@@ -49,10 +82,13 @@ def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[Non
     flock(2) is independent of the fcntl lock glibc takes inside
     pututxline(), which would release a lock of ours of its kind.
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
-    except OSError as err:
-        raise UtmpError(err.errno or errno.EIO, f"cannot open utmp: {err.strerror}", path) from None
+    with _fds_steady:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
+        except OSError as err:
+            raise UtmpError(err.errno or errno.EIO, f"cannot open utmp: {err.strerror}",
+                            path) from None
+        _locked_fds.add(fd)
     try:
         deadline = time.monotonic() + lock_timeout_ms / 1000
         pause = 0.001
@@ -70,7 +106,9 @@ def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[Non
                 pause = min(2 * pause, 0.05)
         yield
     finally:
-        os.close(fd)  # also releases the flock
+        with _fds_steady:
+            _locked_fds.discard(fd)
+            os.close(fd)  # also releases the flock
 
 
 def append_wtmp(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:

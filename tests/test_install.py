@@ -23,6 +23,7 @@ DRIVER = REPO / "tests" / "install_ns.sh"
 
 INCLUDE_LINE = "session include pyutmp"
 MODULE_FILE = "/usr/local/lib/security/pam_pyutmp.py"
+MODULE_SO = "/usr/local/lib/security/pam_pyutmp.so"
 MAN_FILE = "/usr/local/share/man/man8/pam_pyutmp.8"
 SERVICE = "pyutmp-test"
 SERVICE_TEXT = (
@@ -35,12 +36,12 @@ SERVICE_TEXT = (
 # What install.sh installs with apt when missing: it must find them all, so that no
 # apt-get runs from a test.
 APT_PACKAGES = ("python3", "python3-pip", "python3-cffi", "python3-dev", "python3-setuptools",
-                "python3-wheel", "gcc", "libc6-dev", "libpam-python")
+                "python3-wheel", "gcc", "libc6-dev", "libpam0g-dev", "libpam-python")
 # Any pam_pyutmp already installed on this machine is hidden from the namespace.
 HIDE_INSTALLED = (
     "shopt -s nullglob; rm -rf /usr/local/lib/python3*/*-packages/pam_pyutmp "
     "/usr/local/lib/python3*/*-packages/pam_pyutmp-*.dist-info "
-    f"{MODULE_FILE} {MAN_FILE}"
+    f"{MODULE_FILE} {MODULE_SO} {MAN_FILE}"
 )
 UTMP_SIZE = 384  # glibc's struct utmp
 USER_PROCESS, DEAD_PROCESS = 7, 8
@@ -138,9 +139,10 @@ class Box:
             "import importlib.util, json, os, sys\n"
             "print(json.dumps({'package': importlib.util.find_spec('pam_pyutmp') is not None,"
             " 'module_file': os.path.exists(sys.argv[1]), 'man_page': os.path.exists(sys.argv[2]),"
+            " 'native_module': os.path.exists(sys.argv[3]),"
             " 'include_file': os.path.exists('/etc/pam.d/pyutmp')}))"
         )
-        done = self.run("/usr/bin/python3", "-I", "-c", code, MODULE_FILE, MAN_FILE)
+        done = self.run("/usr/bin/python3", "-I", "-c", code, MODULE_FILE, MAN_FILE, MODULE_SO)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -172,7 +174,7 @@ def box(tmp_path: Path) -> Box:
     hidden = box.run("bash", "-c", HIDE_INSTALLED)
     assert hidden.returncode == 0, hidden.stderr
     assert box.probe() == {"package": False, "module_file": False, "man_page": False,
-                           "include_file": False}
+                           "native_module": False, "include_file": False}
     return box
 
 
@@ -194,8 +196,11 @@ def test_enable_adds_one_line_and_the_include_records_a_session(box: Box) -> Non
         assert path.read_bytes() == source.read_bytes(), path
         st = path.stat()
         assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o644, 0, 0), path
+    native_module = box.upper / "lib" / "security" / "pam_pyutmp.so"
+    st = native_module.stat()
+    assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o644, 0, 0)
     assert box.probe() == {"package": True, "module_file": True, "man_page": True,
-                           "include_file": True}
+                           "native_module": True, "include_file": True}
 
     session = box.run("pamtester", "-v", SERVICE, "root", "open_session", "close_session")
     assert session.returncode == 0, session.stdout + session.stderr
@@ -216,8 +221,8 @@ def test_second_install_changes_nothing(box: Box) -> None:
     assert box.snapshot() == before
     assert "already enabled" in again.stdout
     assert "package up to date" in again.stdout
-    # the module file, the man page, the include file
-    assert again.stdout.count("pam_pyutmp: up to date:") == 3, again.stdout
+    # the module file, pam_pyutmp.so, the man page, the include file
+    assert again.stdout.count("pam_pyutmp: up to date:") == 4, again.stdout
 
 
 def test_uninstall_restores_pam_d_and_removes_everything(box: Box) -> None:
@@ -232,7 +237,7 @@ def test_uninstall_restores_pam_d_and_removes_everything(box: Box) -> None:
 
     assert tree(box.pamd, times=False) == before
     assert box.probe() == {"package": False, "module_file": False, "man_page": False,
-                           "include_file": False}
+                           "native_module": False, "include_file": False}
     assert "uninstalled pam_pyutmp" in removed.stdout
 
 
@@ -296,6 +301,34 @@ def test_uninstall_refuses_while_a_service_includes_pyutmp_by_hand(box: Box) -> 
     assert box.snapshot() == before
 
 
+def include_rules(box: Box) -> list[str]:
+    text = (box.pamd / "pyutmp").read_text()
+    return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_loader_pam_python_writes_its_line_keeps_it_and_switches_back(box: Box) -> None:
+    """`--loader pam_python` installs an include whose module line is pam_python.so with the
+    module file, through which a pamtester session is recorded; a later plain install keeps
+    that loader, and `--loader native` puts pam_pyutmp.so back, keeping the old include."""
+    box.installed_ok("--loader", "pam_python", "--enable", SERVICE)
+    assert include_rules(box) == [f"session optional pam_python.so {MODULE_FILE} "
+                                  "skip_if=sshd,login"]
+    session = box.run("pamtester", "-v", SERVICE, "root", "open_session", "close_session")
+    assert session.returncode == 0, session.stdout + session.stderr
+    assert [kind for kind, _line, _user in wtmp_records(box.state / "log" / "wtmp")] == [
+        USER_PROCESS, DEAD_PROCESS]
+
+    kept = box.installed_ok()
+    assert "loader: pam_python" in kept.stdout
+    assert include_rules(box) == [f"session optional pam_python.so {MODULE_FILE} "
+                                  "skip_if=sshd,login"]
+
+    box.installed_ok("--loader", "native")
+    assert (box.pamd / "pyutmp").read_bytes() == (REPO / "pam.d" / "pyutmp").read_bytes()
+    old = (box.backups / "pam_pyutmp" / "pyutmp.old").read_text()
+    assert f"session optional pam_python.so {MODULE_FILE} skip_if=sshd,login\n" in old
+
+
 def test_su_example_is_what_enable_makes_of_debian_su(box: Box) -> None:
     """pam.d/examples/su is exactly what `--enable su` makes of Debian's stock /etc/pam.d/su."""
     conffiles = subprocess.run(["dpkg-query", "-W", "-f=${Conffiles}", "util-linux"],
@@ -312,11 +345,11 @@ def test_su_example_is_what_enable_makes_of_debian_su(box: Box) -> None:
 
 
 def test_include_file_holds_the_one_module_line() -> None:
-    """pam.d/pyutmp has exactly one PAM line: the optional pam_python.so line naming the
-    installed module file, with skip_if=sshd,login."""
+    """pam.d/pyutmp has exactly one PAM line: the optional line of the installed
+    pam_pyutmp.so, by absolute path, with skip_if=sshd,login."""
     text = (REPO / "pam.d" / "pyutmp").read_text()
     rules = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    assert rules == [f"session optional pam_python.so {MODULE_FILE} skip_if=sshd,login"]
+    assert rules == [f"session optional {MODULE_SO} skip_if=sshd,login"]
 
 
 def test_man_page_renders_cleanly_and_lists_every_option() -> None:
@@ -332,7 +365,7 @@ def test_man_page_renders_cleanly_and_lists_every_option() -> None:
     assert groff.returncode == 0 and groff.stderr == "", groff.stderr
     text = page.read_text()
     names = [*options.FLAGS, *(f"{name}=" for name in options.PATHS), "skip_if=",
-             "lastlog_uid_max=", "backend="]
+             "lastlog_uid_max=", "backend=", "utmps_timeout="]
     undocumented = [name for name in names
                     if f".B {name}\n" not in text and f".BI {name} " not in text]
     assert undocumented == []

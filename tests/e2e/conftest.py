@@ -1,14 +1,37 @@
-"""Fixtures of the end-to-end tests: everything through real libpam and pam_python.so."""
+"""Fixtures of the end-to-end tests: everything through real libpam, with the
+session code loaded both ways (every test that takes ``sandbox`` runs once per
+loader): pam_python.so, and pam_pyutmp.so built from this tree."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .sandbox import Sandbox
+from .sandbox import LOADERS, Sandbox, build_native_module
+
+
+@pytest.fixture(scope="session")
+def native_module() -> Iterator[Path]:
+    """pam_pyutmp.so for /usr/bin/python3 and the installed package, built once, in
+    a directory every user may read: some tests run PAM as an unprivileged user."""
+    directory = Path(tempfile.mkdtemp(prefix="pyutmp-loader-", dir="/tmp"))
+    try:
+        directory.chmod(0o755)
+        yield build_native_module(directory / "pam_pyutmp.so")
+    finally:
+        shutil.rmtree(directory)
+
+
+@pytest.fixture(params=LOADERS)
+def loader(request: pytest.FixtureRequest) -> str:
+    """The loader of the module line; a test can pin one with parametrize("loader", ...)."""
+    return str(request.param)
 
 
 @pytest.fixture
-def sandbox(tmp_path: Path) -> Sandbox:
-    return Sandbox.create(tmp_path / "sandbox")
+def sandbox(tmp_path: Path, loader: str, native_module: Path) -> Sandbox:
+    return Sandbox.create(tmp_path / "sandbox", loader, native_module)

@@ -20,6 +20,11 @@ NSEXEC = Path(__file__).with_name("nsexec.py")
 PTYDRIVE = Path(__file__).with_name("ptydrive.py")
 MODULE = pam_pyutmp.pam_module.__file__  # the installed file pam_python.so loads
 SYSTEM_PYTHON = "/usr/bin/python3"
+REPO = Path(__file__).resolve().parents[2]
+BUILD_LOADER = REPO / "csrc" / "build_loader.py"
+# How the module line loads the session code: pam_python.so with the module
+# file, or pam_pyutmp.so (the module of csrc/pam_pyutmp_loader.c, by path).
+LOADERS = ("pam_python", "native")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
 
 
@@ -43,9 +48,20 @@ def _ids_in_use(path: Path, field: int) -> set[int]:
     return ids
 
 
+def build_native_module(output: Path, *extra: str) -> Path:
+    """pam_pyutmp.so built from this tree for the system interpreter and the
+    installed package (csrc/build_loader.py; ``extra`` are its options)."""
+    done = subprocess.run([SYSTEM_PYTHON, str(BUILD_LOADER), str(output), "--werror", *extra],
+                          capture_output=True, text=True, timeout=120, cwd="/")
+    assert done.returncode == 0, done.stderr
+    return output
+
+
 @dataclass
 class Sandbox:
     root: Path
+    loader: str = "pam_python"  # one of LOADERS
+    native_module: Path | None = None  # pam_pyutmp.so, for the native loader
 
     @property
     def utmp(self) -> Path:
@@ -60,10 +76,12 @@ class Sandbox:
         return self.root / "log" / "lastlog"
 
     @classmethod
-    def create(cls, root: Path) -> Sandbox:
+    def create(cls, root: Path, loader: str = "pam_python",
+               native_module: Path | None = None) -> Sandbox:
+        assert loader in LOADERS and (loader != "native" or native_module is not None)
         for name in ("pam.d", "run", "log"):
             (root / name).mkdir(parents=True, exist_ok=True)
-        box = cls(root)
+        box = cls(root, loader, native_module)
         # As on a booted Debian: empty utmp/wtmp, no lastlog yet.
         box.utmp.touch()
         box.wtmp.touch()
@@ -76,7 +94,10 @@ class Sandbox:
         (self.root / "pam.d" / name).write_text(text)
 
     def module_line(self, options: str = "", control: str = "optional") -> str:
-        return f"session {control} pam_python.so {MODULE} {options}".rstrip() + "\n"
+        """The session line of pam_pyutmp with this sandbox's loader."""
+        native = self.loader == "native"
+        module = str(self.native_module) if native else f"pam_python.so {MODULE}"
+        return f"session {control} {module} {options}".rstrip() + "\n"
 
     def add_user(self, name: str, shell: str = "/bin/sh") -> User:
         """A user of this sandbox only, with a home of its own under ROOT/home.

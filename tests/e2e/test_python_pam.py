@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from .sandbox import Sandbox, closed, last_sessions, reader
 
 DRIVER = '''
@@ -50,6 +52,7 @@ def test_python_pam_with_gil_held_opens_and_closes_a_session(sandbox: Sandbox) -
     assert "192.0.2.9" in reader(sandbox, "lastlog", "-u", "root")
 
 
+@pytest.mark.parametrize("loader", ["pam_python"])  # pam_pyutmp.so takes the GIL itself
 def test_python_pam_through_plain_cdll_crashes_without_the_fix(sandbox: Sandbox) -> None:
     """The stock CDLL binding crashes the host: the fix above is what makes the test possible."""
     sandbox.service("svc", STACK + sandbox.module_line())

@@ -1,0 +1,366 @@
+/* A C program that runs PAM sessions the ways real hosts do, for the tests of
+ * pam_pyutmp.so (tests/e2e/test_loader_native.py) and for bench/.
+ *
+ *   pam_host fork SVC USER              open, fork, close and pam_end in the child,
+ *                                       pam_end (no close) in the parent
+ *   pam_host threads N SVC USER         N threads open and close sessions at once
+ *   pam_host fork-busy N SVC USER       a thread runs sessions without pause while
+ *                                       the main thread forks N children that each
+ *                                       run a session
+ *   pam_host cycles N SVC USER          N sessions in a row; VmRSS after 100 and at the end
+ *   pam_host bench N SVC...             N sessions of each SVC, taking turns; the time
+ *                                       of each, in seconds
+ *   pam_host isolation SVC USER         one session; what it changed of the process
+ *                                       (signal dispositions, locale)
+ *
+ * A session is pam_start, PAM_TTY (the environment's PAM_HOST_TTY, if set),
+ * pam_open_session, pam_close_session, pam_end.  Output is one JSON object.
+ * Built with -DFAKE_PYTHON, the program claims to run Python 3.99 (it exports
+ * Py_IsInitialized and Py_GetVersion, which the module then finds first).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <locale.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#ifdef FAKE_PYTHON
+int Py_IsInitialized(void) { return 1; }
+const char *Py_GetVersion(void) { return "3.99.0 (fake, for the tests)"; }
+#endif
+
+/* Text messages (the "Last login" line) are counted, prompts get no answer. */
+static int messages;
+
+static int converse(int n, const struct pam_message **msg, struct pam_response **resp,
+                    void *data)
+{
+    (void)data;
+    *resp = calloc((size_t)n, sizeof(**resp));
+    if (!*resp)
+        return PAM_BUF_ERR;
+    for (int i = 0; i < n; i++)
+        if (msg[i]->msg_style == PAM_TEXT_INFO)
+            __atomic_add_fetch(&messages, 1, __ATOMIC_RELAXED);
+    return PAM_SUCCESS;
+}
+
+static const struct pam_conv conv = {converse, NULL};
+
+struct session {
+    const char *service, *user;
+    int start, open, close, end; /* each call's status; -1: not made */
+};
+
+static pam_handle_t *begin(struct session *s)
+{
+    pam_handle_t *pamh = NULL;
+    const char *tty = getenv("PAM_HOST_TTY");
+
+    s->open = s->close = s->end = -1;
+    s->start = pam_start(s->service, s->user, &conv, &pamh);
+    if (s->start != PAM_SUCCESS)
+        return NULL;
+    if (tty)
+        pam_set_item(pamh, PAM_TTY, tty);
+    s->open = pam_open_session(pamh, 0);
+    return pamh;
+}
+
+static void run_session(struct session *s)
+{
+    pam_handle_t *pamh = begin(s);
+
+    if (!pamh)
+        return;
+    s->close = pam_close_session(pamh, 0);
+    s->end = pam_end(pamh, s->close);
+}
+
+static int ok(const struct session *s)
+{
+    return s->start == 0 && s->open == 0 && s->close == 0 && s->end == 0;
+}
+
+static void print_session(const struct session *s)
+{
+    printf("{\"start\": %d, \"open\": %d, \"close\": %d, \"end\": %d}", s->start, s->open,
+           s->close, s->end);
+}
+
+static long vm_rss_kb(void)
+{
+    char line[256];
+    long kb = -1;
+    FILE *status = fopen("/proc/self/status", "r");
+
+    while (status && fgets(line, sizeof(line), status))
+        if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    if (status)
+        fclose(status);
+    return kb;
+}
+
+static double now(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Open here, close in a child: sshd and su close where they can. */
+static int fork_host(const char *service, const char *user)
+{
+    struct session s = {service, user, 0, 0, 0, 0};
+    pam_handle_t *pamh = begin(&s);
+    int status = -1, child_close = -1, child_end = -1, fds[2];
+    pid_t pid;
+
+    if (!pamh || pipe(fds) != 0)
+        return 1;
+    pid = fork();
+    if (pid == 0) {
+        int codes[2];
+
+        alarm(30); /* a hung child ends, and the test sees how */
+        codes[0] = pam_close_session(pamh, 0);
+        codes[1] = pam_end(pamh, codes[0] | PAM_DATA_SILENT);
+        if (write(fds[1], codes, sizeof(codes)) != (ssize_t)sizeof(codes))
+            _exit(2);
+        _exit(0);
+    }
+    close(fds[1]);
+    if (pid > 0) {
+        int codes[2];
+
+        if (read(fds[0], codes, sizeof(codes)) == (ssize_t)sizeof(codes)) {
+            child_close = codes[0];
+            child_end = codes[1];
+        }
+        waitpid(pid, &status, 0);
+    }
+    s.end = pam_end(pamh, PAM_SUCCESS);
+    printf("{\"session\": ");
+    print_session(&s);
+    printf(", \"child_close\": %d, \"child_end\": %d, \"child_status\": %d}\n", child_close,
+           child_end, status);
+    return 0;
+}
+
+struct worker {
+    struct session session;
+    pthread_barrier_t *barrier;
+    volatile int *stop;
+    int rounds;
+};
+
+static void *open_at_once(void *arg)
+{
+    struct worker *w = arg;
+
+    pthread_barrier_wait(w->barrier);
+    run_session(&w->session);
+    return NULL;
+}
+
+static int threads_host(int n, const char *service, const char *user)
+{
+    pthread_t *threads = calloc((size_t)n, sizeof(*threads));
+    struct worker *workers = calloc((size_t)n, sizeof(*workers));
+    pthread_barrier_t barrier;
+
+    if (!threads || !workers)
+        return 1;
+    pthread_barrier_init(&barrier, NULL, (unsigned)n);
+    for (int i = 0; i < n; i++) {
+        workers[i].session = (struct session){service, user, 0, 0, 0, 0};
+        workers[i].barrier = &barrier;
+        pthread_create(&threads[i], NULL, open_at_once, &workers[i]);
+    }
+    printf("{\"sessions\": [");
+    for (int i = 0; i < n; i++) {
+        pthread_join(threads[i], NULL);
+        printf(i ? ", " : "");
+        print_session(&workers[i].session);
+    }
+    printf("]}\n");
+    return 0;
+}
+
+/* Sessions on one handle, without pause: in Python most of the time, and never
+ * in pam_start or pam_end, whose dlopen() and dlclose() a fork must not split
+ * (ld.so then fails the child, with any module). */
+static void *busy(void *arg)
+{
+    struct worker *w = arg;
+    pam_handle_t *pamh = NULL;
+
+    w->session.start = pam_start(w->session.service, w->session.user, &conv, &pamh);
+    while (w->session.start == PAM_SUCCESS && !*w->stop) {
+        w->session.open = pam_open_session(pamh, 0);
+        w->session.close = pam_close_session(pamh, 0);
+        if (w->session.open != PAM_SUCCESS || w->session.close != PAM_SUCCESS)
+            break;
+        w->rounds++;
+    }
+    if (pamh)
+        w->session.end = pam_end(pamh, PAM_SUCCESS);
+    return NULL;
+}
+
+/* Forks while another thread is inside Python: without fork handlers in the
+ * module, a child whose fork caught that thread holding the GIL hangs. */
+static int fork_busy_host(int n, const char *service, const char *user)
+{
+    volatile int stop = 0;
+    struct worker w = {{service, user, 0, 0, 0, 0}, NULL, &stop, 0};
+    struct session first = {service, user, 0, 0, 0, 0};
+    pthread_t thread;
+    int ok_children = 0;
+
+    run_session(&first); /* Python runs before the thread and the forks start */
+    pthread_create(&thread, NULL, busy, &w);
+    printf("{\"first\": ");
+    print_session(&first);
+    printf(", \"children\": [");
+    for (int i = 0; i < n; i++) {
+        int status = -1;
+        pid_t pid;
+
+        usleep(2000);
+        pid = fork();
+        if (pid == 0) {
+            struct session s = {service, user, 0, 0, 0, 0};
+
+            alarm(30);
+            run_session(&s);
+            _exit(ok(&s) ? 0 : 3);
+        }
+        if (pid > 0)
+            waitpid(pid, &status, 0);
+        ok_children += pid > 0 && status == 0;
+        printf(i ? ", %d" : "%d", status);
+    }
+    stop = 1;
+    pthread_join(thread, NULL);
+    printf("], \"ok_children\": %d, \"worker_rounds\": %d, \"worker\": ", ok_children, w.rounds);
+    print_session(&w.session);
+    printf("}\n");
+    return 0;
+}
+
+static int cycles_host(int n, const char *service, const char *user)
+{
+    long after_100 = -1;
+    int failed = 0;
+
+    for (int i = 0; i < n; i++) {
+        struct session s = {service, user, 0, 0, 0, 0};
+
+        run_session(&s);
+        failed += !ok(&s);
+        if (i == 99)
+            after_100 = vm_rss_kb();
+    }
+    printf("{\"cycles\": %d, \"failed\": %d, \"rss_kb_after_100\": %ld, \"rss_kb_end\": %ld, "
+           "\"messages\": %d}\n", n, failed, after_100, vm_rss_kb(), messages);
+    return 0;
+}
+
+static int bench_host(int n, int count, char **services, const char *user)
+{
+    double *times = calloc((size_t)n * (size_t)count, sizeof(*times));
+    int failed = 0;
+
+    if (!times)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < count; k++) {
+            int j = (i + k) % count; /* rotate who goes first */
+            struct session s = {services[j], user, 0, 0, 0, 0};
+            double start = now();
+
+            run_session(&s);
+            times[(size_t)j * (size_t)n + (size_t)i] = now() - start;
+            failed += !ok(&s);
+        }
+    }
+    printf("{\"failed\": %d, \"times\": {", failed);
+    for (int j = 0; j < count; j++) {
+        printf("%s\"%s\": [", j ? ", " : "", services[j]);
+        for (int i = 0; i < n; i++)
+            printf("%s%.9f", i ? ", " : "", times[(size_t)j * (size_t)n + (size_t)i]);
+        printf("]");
+    }
+    printf("}}\n");
+    return 0;
+}
+
+static void on_signal(int signum) { (void)signum; }
+
+static int same_action(int signum, const struct sigaction *before)
+{
+    struct sigaction after;
+
+    sigaction(signum, NULL, &after);
+    return after.sa_handler == before->sa_handler && after.sa_flags == before->sa_flags;
+}
+
+/* A host's signal dispositions and locale are its own: the module must not
+ * install Python's handlers (SIGINT, SIGPIPE ignored, SIGXFSZ ignored) or call
+ * setlocale(). */
+static int isolation_host(const char *service, const char *user)
+{
+    struct sigaction handler, sigint, sigpipe, sigxfsz;
+    struct session s = {service, user, 0, 0, 0, 0};
+    char locale[256];
+
+    memset(&handler, 0, sizeof(handler));
+    handler.sa_handler = on_signal;
+    sigaction(SIGINT, &handler, NULL);
+    sigaction(SIGINT, NULL, &sigint);
+    sigaction(SIGPIPE, NULL, &sigpipe);
+    sigaction(SIGXFSZ, NULL, &sigxfsz);
+    snprintf(locale, sizeof(locale), "%s", setlocale(LC_ALL, NULL));
+    run_session(&s);
+    printf("{\"session\": ");
+    print_session(&s);
+    printf(", \"sigint_kept\": %s, \"sigpipe_kept\": %s, \"sigxfsz_kept\": %s, "
+           "\"locale_kept\": %s, \"locale\": \"%s\", \"messages\": %d}\n",
+           same_action(SIGINT, &sigint) ? "true" : "false",
+           same_action(SIGPIPE, &sigpipe) ? "true" : "false",
+           same_action(SIGXFSZ, &sigxfsz) ? "true" : "false",
+           strcmp(locale, setlocale(LC_ALL, NULL)) == 0 ? "true" : "false", locale, messages);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "";
+
+    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    if (strcmp(mode, "fork") == 0 && argc == 4)
+        return fork_host(argv[2], argv[3]);
+    if (strcmp(mode, "threads") == 0 && argc == 5)
+        return threads_host(atoi(argv[2]), argv[3], argv[4]);
+    if (strcmp(mode, "fork-busy") == 0 && argc == 5)
+        return fork_busy_host(atoi(argv[2]), argv[3], argv[4]);
+    if (strcmp(mode, "cycles") == 0 && argc == 5)
+        return cycles_host(atoi(argv[2]), argv[3], argv[4]);
+    if (strcmp(mode, "bench") == 0 && argc >= 4)
+        return bench_host(atoi(argv[2]), argc - 3, argv + 3, "root");
+    if (strcmp(mode, "isolation") == 0 && argc == 4)
+        return isolation_host(argv[2], argv[3]);
+    fprintf(stderr, "usage: see the comment at the top of pam_host.c\n");
+    return 2;
+}

@@ -1,0 +1,317 @@
+"""The `pyutmp` command against the stock readers: `last -f`, `who FILE` and shadow's
+`lastlog`, on files the stock `utmpdump -r` writes (not our own writer)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import pam_pyutmp
+from pam_pyutmp.records import Record
+from pam_pyutmp.system import UTMPX_SIZE
+
+ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
+RECORDS = 100_000
+FAR_PID = 5_000_000  # above any pid_max (2**22): no such process, as last(1) checks
+
+
+def run(*command: str, env: dict[str, str] | None = None, **kwargs: object
+        ) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(command), capture_output=True, text=True, env=env or ENV,
+                          cwd="/", check=False, timeout=300, **kwargs)  # type: ignore[call-overload]
+    assert done.returncode == 0, f"{command}: {done.stderr}"
+    return done  # type: ignore[no-any-return]
+
+
+def dump_line(kind: int, pid: int, id_: str, user: str, line: str, host: str, sec: int,
+              usec: int = 0, addr: str = "0.0.0.0") -> str:
+    """One record in `utmpdump`'s text format, which `utmpdump -r` turns into a record."""
+    stamp = datetime.datetime.fromtimestamp(sec, tz=datetime.timezone.utc)
+    return (f"[{kind}] [{pid:05d}] [{id_:<4.4}] [{user:<32.32}] [{line:<32.32}] "
+            f"[{host:<256.256}] [{addr:<15}] [{stamp:%Y-%m-%dT%H:%M:%S},{usec:06d}+00:00]\n")
+
+
+def history_text(count: int, live_line: str, seed: int = 2038) -> str:
+    """``count`` records of every kind last(1) tells apart: logins and logouts on shared
+    lines, boots, shutdowns, runlevels, LOGIN and INIT records, old writers' untyped
+    records, ghosts, clock changes; and after this boot, logins still on ``live_line``
+    (a terminal root owns) and others gone."""
+    rnd = random.Random(seed)
+    now = int(time.time())
+    booted = int(time.time() - time.clock_gettime(time.CLOCK_BOOTTIME))
+    users = ["root", "nosuchuser1", "daemon", "nosuchuser2"]
+    lines = [f"pts/{i}" for i in range(30)] + [f"tty{i}" for i in range(1, 5)] + [
+        "ftp1234", "uucp7", "su/0", ":0"]
+    t = booted - 200 * 86400
+    step = (booted - 10 - t) // count
+    out = []
+    for i in range(count - 20):
+        t += rnd.randint(1, 2 * step)
+        line = rnd.choice(lines)
+        pid = FAR_PID + i
+        r = rnd.random()
+        if r < 0.45:
+            out.append(dump_line(7, pid, line[-4:], rnd.choice(users), line,
+                                 f"h{rnd.randint(0, 99)}.example", t, rnd.randint(0, 999999),
+                                 "192.0.2.1"))
+        elif r < 0.88:
+            out.append(dump_line(8, pid, line[-4:], "", line, "", t))
+        elif r < 0.90:
+            out.append(dump_line(2, 0, "~~", "reboot", "~", "6.1.0-test", t))
+        elif r < 0.91:
+            out.append(dump_line(1, ord(rnd.choice("06")), "~~", "shutdown", "~~", "", t))
+        elif r < 0.92:
+            out.append(dump_line(1, ord(rnd.choice("0356")), "~~", "runlevel", "~", "", t))
+        elif r < 0.94:
+            out.append(dump_line(6, pid, line[-4:], "LOGIN", line, "", t))
+        elif r < 0.95:
+            out.append(dump_line(5, pid, line[-4:], "", line, "", t))
+        elif r < 0.96:  # an old writer's record without a type
+            out.append(dump_line(0, pid, line[-4:], rnd.choice(users), line, "old.example", t))
+        elif r < 0.97:  # a ghost: USER_PROCESS without a user
+            out.append(dump_line(7, pid, line[-4:], "", line, "ghost", t))
+        elif r < 0.98:  # a logout that names its user
+            out.append(dump_line(8, pid, line[-4:], "daemon", line, "", t))
+        else:
+            out.append(dump_line(3, 0, "", "date", rnd.choice("|{"), "", t))
+    t = booted + 1
+    out.append(dump_line(2, 0, "~~", "reboot", "~", "6.1.0-test", t))
+    span = max(1, (now - 5 - t) // 20)
+    for j in range(19):
+        t += rnd.randint(0, span)
+        if j % 3 == 0:
+            out.append(dump_line(7, FAR_PID + count + j, "x", "root", live_line,
+                                 "live.example", t))
+        else:
+            out.append(dump_line(7, FAR_PID + count + j, "y", rnd.choice(users),
+                                 f"pts/{100 + j}", "gone.example", t))
+    return "".join(out)
+
+
+@pytest.fixture(scope="module")
+def big_wtmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A 100,000-record wtmp written by `utmpdump -r`; a root-owned terminal stays open
+    meanwhile, so that last(1) tells "still logged in" from "gone"."""
+    master, slave = os.openpty()
+    try:
+        text = history_text(RECORDS, os.ttyname(slave).removeprefix("/dev/"))
+        path = tmp_path_factory.mktemp("big") / "wtmp"
+        path.write_bytes(subprocess.run(["utmpdump", "-r"], input=text.encode(),
+                                        capture_output=True, check=True).stdout)
+        yield path
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+LAST_LINE = re.compile(
+    r"^(?P<user>\S+)\s+(?P<line>system boot|\S+)\s+(?P<host>\S*)\s+"
+    r"(?P<login>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d)\s+"
+    r"(?:- (?P<end>\d{4}-\d\d-\d\dT\S+)\s+\(\S+\)|- (?P<down>crash|down)\s+\(\S+\)"
+    r"|(?P<other>still running|still logged in|gone - no logout))$")
+
+
+def last_pairs(text: str) -> list[tuple[str, ...]]:
+    """(user, line, host, login, status, end) of each `last -w --time-format iso` line."""
+    pairs = []
+    for line in text.splitlines():
+        if not line.strip() or " begins " in line:
+            continue
+        found = LAST_LINE.match(line)
+        assert found, line
+        status = found["down"] or found["other"] or "closed"
+        pairs.append((found["user"], found["line"], found["host"], found["login"], status,
+                      found["end"] or ""))
+    return pairs
+
+
+def test_last_json_pairs_match_last_on_100000_records(big_wtmp: Path) -> None:
+    """`pyutmp last --json` on a 100,000-record wtmp lists the same sessions as `last -f`,
+    in the same order, with the same logins, ends and statuses, every kind among them."""
+    expected = last_pairs(run("last", "-w", "--time-format", "iso", "-f", str(big_wtmp)).stdout)
+    data = json.loads(run("pyutmp", "last", "--json", "-f", str(big_wtmp)).stdout)
+    got = [(s["user"], s["line"], s["host"], s["login"],
+            s["status"], s["end"] if s["status"] == "closed" else "")
+           for s in data["sessions"]]
+    assert got == expected
+    statuses = Counter(status for *_, status, _end in got)
+    assert set(statuses) == {"closed", "crash", "down", "gone - no logout",
+                             "still logged in", "still running"}, statuses
+    first = Record.decode(big_wtmp.read_bytes()[:UTMPX_SIZE])
+    assert data["begins"] == datetime.datetime.fromtimestamp(
+        first.tv_sec, tz=datetime.timezone.utc).isoformat()
+
+
+@pytest.mark.parametrize("options", [[], ["-w", "--time-format", "iso"], ["-F"],
+                                     ["-n", "40", "root", "pts/3", "1"]],
+                         ids=["default", "iso", "full", "names-and-limit"])
+def test_last_text_is_lasts_to_the_byte(big_wtmp: Path, options: list[str]) -> None:
+    """`pyutmp last` prints what `last` prints, byte for byte: columns, durations, the
+    "begins" line, and the USER|TTY arguments and -n limit."""
+    expected = run("last", *options, "-f", str(big_wtmp)).stdout
+    assert run("pyutmp", "last", *options, "-f", str(big_wtmp)).stdout == expected
+
+
+def test_progress_only_on_a_terminal_or_when_asked(big_wtmp: Path) -> None:
+    """A scan reports its progress on stderr with --progress, and on its own when stderr
+    is a terminal (the file is over 32 MiB); otherwise stderr stays empty."""
+    quiet = run("pyutmp", "last", "-n", "1", "-f", str(big_wtmp))
+    assert quiet.stderr == ""
+    asked = run("pyutmp", "last", "--progress", "-f", str(big_wtmp))
+    steps = asked.stderr.splitlines()
+    assert len(steps) >= 5 and all(s.startswith("pyutmp: reading ") for s in steps), steps
+    assert steps[-1].endswith("(38.4 MB of 38.4 MB)") and " 100% " in steps[-1]
+    master, slave = os.openpty()
+    try:
+        done = subprocess.run(["pyutmp", "last", "-f", str(big_wtmp)], stdout=subprocess.DEVNULL,
+                              stderr=slave, env=ENV, check=False, timeout=300)
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal has no writer left
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    assert b"\rpyutmp: reading " in shown and b"100%" in shown
+
+
+def test_who_is_whos_output(tmp_path: Path) -> None:
+    """`pyutmp who FILE` lists the live sessions as `who FILE` does, in the C locale and in
+    another, and its JSON names the same users, lines and hosts."""
+    utmp = tmp_path / "utmp"
+    utmp.touch()
+    ended = pam_pyutmp.put_utmp("alice", "/dev/pts/4", "192.0.2.44", utmp_path=utmp, wtmp=False)
+    pam_pyutmp.put_utmp("bob", "tty5", "", utmp_path=utmp, wtmp=False)
+    pam_pyutmp.put_utmp("carol", "", "web.example", service="webterm", utmp_path=utmp,
+                        wtmp=False)
+    pam_pyutmp.unput_utmp(ended)
+    pam_pyutmp.put_utmp("dave", "pts/9", "client.example", utmp_path=utmp, wtmp=False)
+    for locale in ("C", "C.UTF-8"):
+        env = {**ENV, "LC_ALL": locale}
+        expected = run("who", str(utmp), env=env).stdout
+        assert len(expected.splitlines()) == 3
+        assert run("pyutmp", "who", "-f", str(utmp), env=env).stdout == expected
+    listed = json.loads(run("pyutmp", "who", "--json", "-f", str(utmp)).stdout)["sessions"]
+    assert [(s["user"], s["line"], s["host"]) for s in listed] == [
+        ("bob", "tty5", ""), ("carol", "webterm/0", "web.example"),
+        ("dave", "pts/9", "client.example")]
+
+
+def test_lastlog_is_shadows_lastlog(tmp_path: Path) -> None:
+    """`pyutmp lastlog -u USER` prints what shadow's `lastlog -u USER` prints for the same
+    lastlog file, for a user who logged in and for one who never did."""
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "var" / "log").mkdir(parents=True)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n"
+                                         "daemon:x:1:1:daemon:/:/bin/false\n")
+    lastlog = root / "var" / "log" / "lastlog"
+    pam_pyutmp.put_lastlog_entry("sshd", "root", "pts/3", "192.0.2.9", lastlog_path=lastlog,
+                                 uid=0)
+    for user in ("root", "daemon"):
+        expected = run("lastlog", "-R", str(root), "-u", user).stdout
+        assert run("pyutmp", "lastlog", "-u", user, "-f", str(lastlog)).stdout == expected
+
+
+def _standin(*argv: str) -> subprocess.Popen[str]:
+    standin = Path(__file__).with_name("utmps_standin.py")
+    process = subprocess.Popen([sys.executable, str(standin), *argv], stdout=subprocess.PIPE,
+                               text=True)
+    assert process.stdout is not None and process.stdout.readline() == "\n"  # ready
+    return process
+
+
+def test_utmps_source_reads_the_daemons(shared_dir: Path) -> None:
+    """With the utmps daemons (the project's stand-ins): `pyutmp who --source utmps` lists
+    the live sessions utmpd holds, and `pyutmp last --source utmps` pairs the records of
+    the wtmp file wtmpd keeps, in the daemons' own record layout."""
+    run_dir, log_dir = shared_dir / "run-utmps", shared_dir / "log"
+    run_dir.mkdir()
+    log_dir.mkdir()
+    utmpd, wtmpd = str(run_dir / ".utmpd-socket"), str(run_dir / ".wtmpd-socket")
+    daemons = [_standin("utmpd", utmpd, str(run_dir)), _standin("wtmpd", wtmpd, str(log_dir))]
+    try:
+        api = {"backend": "utmps", "utmpd_socket": utmpd, "wtmpd_socket": wtmpd}
+        ended = pam_pyutmp.put_utmp("alice", "pts/1", "a.example", **api)
+        pam_pyutmp.put_utmp("bob", "pts/2", "b.example", **api)
+        pam_pyutmp.unput_utmp(ended)
+        # A logout stamped with the second of the listing is "still running" to last(1).
+        logged_out = int(time.time())
+        while time.time() < logged_out + 1.2:
+            time.sleep(0.02)
+        listed = json.loads(run("pyutmp", "who", "--json", "--source", "utmps",
+                                "--utmpd-socket", utmpd).stdout)
+        sessions = json.loads(run("pyutmp", "last", "--json", "--source", "utmps", "-f",
+                                  str(log_dir / "wtmp")).stdout)["sessions"]
+    finally:
+        for daemon in daemons:
+            daemon.terminate()
+            daemon.wait(30)
+    assert [(s["user"], s["line"], s["host"]) for s in listed["sessions"]] == [
+        ("bob", "pts/2", "b.example")]
+    assert [(s["user"], s["line"], s["status"]) for s in sessions] == [
+        ("bob", "pts/2", "gone - no logout"),  # no such user: last(1) calls that gone
+        ("alice", "pts/1", "closed")]
+    assert sessions[1]["end_usec"] >= sessions[1]["login_usec"]
+
+
+def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:
+    """A missing file or database is one "pyutmp: ..." line on stderr and exit status 1."""
+    for command in (["last", "-f", str(tmp_path / "none")],
+                    ["last", "--source", "wtmpdb", "-f", str(tmp_path / "none.db")],
+                    ["lastlog", "--source", "lastlog2", "-f", str(tmp_path / "none.db")]):
+        done = subprocess.run(["pyutmp", *command], capture_output=True, text=True, env=ENV,
+                              check=False)
+        assert done.returncode == 1, command
+        assert done.stderr.startswith("pyutmp: ") and len(done.stderr.splitlines()) == 1
+        assert str(tmp_path / "none") in done.stderr
+
+
+def test_python_m_pam_pyutmp_is_the_command() -> None:
+    """`python3 -m pam_pyutmp` runs the same command as the `pyutmp` script."""
+    assert run("/usr/bin/python3", "-m", "pam_pyutmp", "--help").stdout == run(
+        "pyutmp", "--help").stdout
+
+
+def test_man_page_renders_cleanly_and_names_every_command_and_option() -> None:
+    """man/pyutmp.1 renders without a groff warning and documents every subcommand and
+    every option the command's parser accepts."""
+    import argparse
+    import shutil
+
+    from pam_pyutmp import cli
+
+    page = Path(__file__).resolve().parent.parent / "man" / "pyutmp.1"
+    if shutil.which("groff") is None:
+        pytest.skip("groff is not installed")
+    groff = subprocess.run(["groff", "-man", "-ww", "-z", str(page)], capture_output=True,
+                           text=True, check=False)
+    assert groff.returncode == 0 and groff.stderr == "", groff.stderr
+    text = page.read_text().replace("\\-", "-")
+    parser = cli._parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    missing = []
+    for name, sub in commands.choices.items():
+        if f".B {name}\n" not in text:
+            missing.append(name)
+        for action in sub._actions:
+            missing += [option for option in action.option_strings
+                        if option not in ("-h", "--help") and option not in text]
+    assert missing == []

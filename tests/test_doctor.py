@@ -1,0 +1,218 @@
+"""`pyutmp doctor --root DIR` on a healthy system seeded in a directory, and on copies of it
+with one thing broken each: it must name what is broken, and nothing else."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pam_pyutmp
+import pam_pyutmp.pam_module
+
+UTMP_GID = 43  # Debian's utmp group; the seeded /etc/group says so
+INCLUDE = ("session optional pam_python.so /usr/local/lib/security/pam_pyutmp.py "
+           "skip_if=sshd,login wtmpdb lastlog2 {extra}\n")
+
+
+def real_pam_python() -> str:
+    found = sorted(glob.glob("/lib/security/pam_python.so")
+                   + glob.glob("/usr/lib/*/security/pam_python.so"))
+    if not found:
+        pytest.skip("pam_python.so is not installed (libpam-python)")
+    return found[0]
+
+
+def seed(root: Path, extra_options: str = "") -> None:
+    """A healthy system: pam.d with the include file and su using it, pam_python.so, the
+    installed module file, utmp, wtmp and lastlog 0664 root:utmp, a lastlog cap, and
+    wtmpdb and lastlog2 as the module writes them."""
+    pamd = root / "etc" / "pam.d"
+    pamd.mkdir(parents=True)
+    (pamd / "pyutmp").write_text(INCLUDE.format(extra=extra_options))
+    (pamd / "su").write_text("auth sufficient pam_rootok.so\nsession required pam_unix.so\n"
+                             "session include pyutmp\n")
+    (pamd / "other").write_text("session required pam_deny.so\n")
+    (root / "etc" / "group").write_text(f"root:x:0:\nutmp:x:{UTMP_GID}:\n")
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (root / "etc" / "login.defs").write_text("LASTLOG_UID_MAX 60000\n")
+    security = root / "usr" / "lib" / "security"
+    security.mkdir(parents=True)
+    shutil.copy(real_pam_python(), security / "pam_python.so")
+    module_dir = root / "usr" / "local" / "lib" / "security"
+    module_dir.mkdir(parents=True)
+    shutil.copy(pam_pyutmp.pam_module.__file__, module_dir / "pam_pyutmp.py")
+    for path in ("var/run/utmp", "var/log/wtmp", "var/log/lastlog"):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).touch()
+        os.chown(root / path, 0, UTMP_GID)
+        (root / path).chmod(0o664)
+    row = pam_pyutmp.put_wtmpdb("root", "pts/1", "", path=root / "var/lib/wtmpdb/wtmp.db")
+    pam_pyutmp.unput_wtmpdb(row, path=root / "var/lib/wtmpdb/wtmp.db")
+    pam_pyutmp.put_lastlog2_entry("su", "root", "pts/1", "",
+                                  path=root / "var/lib/lastlog/lastlog2.db")
+
+
+def doctor(root: Path) -> tuple[int, list[dict[str, Any]]]:
+    done = subprocess.run(["pyutmp", "doctor", "--json", "--root", str(root)],
+                          capture_output=True, text=True, cwd="/", check=False, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)["findings"]
+
+
+def failures(findings: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(f["check"], f["message"]) for f in findings if f["status"] == "fail"]
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "root"
+    seed(path)
+    yield path
+
+
+def test_a_healthy_system_passes_every_check(root: Path) -> None:
+    """On the seeded healthy system every check passes, the exit status is 0, and the
+    report names the services that run the module and the interpreter that imports it."""
+    status, findings = doctor(root)
+    assert failures(findings) == []
+    assert status == 0
+    checks = {f["check"] for f in findings}
+    assert {"pam.d", "pam_python", "module", "file", "lastlog cap", "database"} <= checks
+    messages = " ".join(f["message"] for f in findings)
+    assert "services that run pam_pyutmp: su (via pyutmp)" in messages
+    assert "imports" in messages and "healthy" in messages
+    text = subprocess.run(["pyutmp", "doctor", "--root", str(root)], capture_output=True,
+                          text=True, check=False)
+    assert text.returncode == 0 and "FAIL" not in text.stdout and text.stdout.startswith("ok")
+
+
+def _no_pam_python(root: Path) -> None:
+    (root / "usr" / "lib" / "security" / "pam_python.so").unlink()
+
+
+def _module_not_importable(root: Path) -> None:
+    (root / "usr/local/lib/security/pam_pyutmp.py").write_text(
+        "from pam_pyutmp_no_such_package import open_session\n")
+
+
+def _world_writable_wtmp(root: Path) -> None:
+    (root / "var" / "log" / "wtmp").chmod(0o666)
+
+
+def _unreadable_lastlog(root: Path) -> None:
+    (root / "var" / "log" / "lastlog").chmod(0o600)
+
+
+def _unreachable_socket(root: Path) -> None:
+    sockets = root / "run" / "utmps"
+    sockets.mkdir(parents=True)
+    (root / "etc" / "pam.d" / "pyutmp").write_text(INCLUDE.format(
+        extra="backend=utmps utmpd_socket=/run/utmps/.utmpd-socket "
+              "wtmpd_socket=/run/utmps/.wtmpd-socket"))
+    # utmpd's socket file is left from a daemon that is gone; wtmpd's daemon listens.
+    gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    gone.bind(str(sockets / ".utmpd-socket"))
+    gone.close()
+    _LISTENING.append(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+    _LISTENING[-1].bind(str(sockets / ".wtmpd-socket"))
+    _LISTENING[-1].listen(5)
+
+
+_LISTENING: list[socket.socket] = []
+
+
+def _missing_include(root: Path) -> None:
+    (root / "etc" / "pam.d" / "pyutmp").unlink()
+
+
+def _mangled_wtmpdb(root: Path) -> None:
+    db = root / "var" / "lib" / "wtmpdb" / "wtmp.db"
+    db.unlink()
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User TEXT, "
+                 "Login INTEGER, Logout INTEGER, TTY TEXT)")
+    conn.commit()
+    conn.close()
+    db.chmod(0o644)
+
+
+BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
+    # name: (how it is broken, the check that must fail, words its message must have)
+    "missing pam_python": (_no_pam_python, "pam_python", "pam_python.so is missing"),
+    "module not importable": (_module_not_importable, "module",
+                              "No module named 'pam_pyutmp_no_such_package'"),
+    "wrong file mode": (_world_writable_wtmp, "file", "wtmp"),
+    "unreadable lastlog": (_unreadable_lastlog, "file", "not readable by others"),
+    "unreachable socket": (_unreachable_socket, "socket", "utmpd socket"),
+    "include of a missing file": (_missing_include, "pam.d", "includes pyutmp, which does not"),
+    "mangled wtmpdb": (_mangled_wtmpdb, "database", "the upstream tools reject its rows"),
+}
+
+
+@pytest.mark.parametrize("case", list(BROKEN))
+def test_each_seeded_misconfiguration_is_named(root: Path, case: str) -> None:
+    """Each misconfiguration seeded into the healthy system makes the doctor exit 1 with a
+    failure of the right check, saying what is wrong and how to fix it, and no other."""
+    breaks, check, words = BROKEN[case]
+    try:
+        breaks(root)
+        status, findings = doctor(root)
+    finally:
+        while _LISTENING:
+            _LISTENING.pop().close()
+    failed = [f for f in findings if f["status"] == "fail"]
+    assert status == 1
+    assert [f["check"] for f in failed] == [check], failed
+    assert words in failed[0]["message"], failed[0]
+    assert failed[0]["fix"], failed[0]
+
+
+def test_wrong_mode_names_the_file_and_the_mode(root: Path) -> None:
+    """The file finding names the path and the mode found, and the chmod that fixes it."""
+    _world_writable_wtmp(root)
+    _, findings = doctor(root)
+    ((check, message),) = failures(findings)
+    assert check == "file" and f"{root}/var/log/wtmp" in message and "0666" in message
+    (fix,) = [f["fix"] for f in findings if f["status"] == "fail"]
+    assert fix == "chmod 0664 /var/log/wtmp"
+
+
+def test_warnings_do_not_fail(root: Path) -> None:
+    """Problems that leave logins working (an unknown option, a WAL database, no lastlog
+    cap) are warnings: named, and exit status 0."""
+    (root / "etc" / "pam.d" / "pyutmp").write_text(INCLUDE.format(extra="no_such_option"))
+    (root / "etc" / "login.defs").write_text("")
+    conn = sqlite3.connect(root / "var/lib/lastlog/lastlog2.db")
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    status, findings = doctor(root)
+    warned = {f["check"]: f["message"] for f in findings if f["status"] == "warn"}
+    assert status == 0 and failures(findings) == []
+    assert "no_such_option: unknown option" in warned["pam.d"]
+    assert "WAL" in warned["database"]
+    assert "no LASTLOG_UID_MAX" in warned["lastlog cap"]
+
+
+def test_the_native_loader_line_is_checked_too(root: Path) -> None:
+    """A line that runs the native loader (pam_pyutmp.so by path) fails the loader check
+    while that file is missing, and passes once it is there."""
+    native = "/usr/local/lib/security/pam_pyutmp.so"
+    (root / "etc" / "pam.d" / "pyutmp").write_text(
+        f"session optional {native} skip_if=sshd,login\n")
+    status, findings = doctor(root)
+    assert status == 1
+    ((check, message),) = failures(findings)
+    assert check == "loader" and native in message
+    (root / native.lstrip("/")).write_bytes(b"\x7fELF libpython3.11.so.1.0\0")
+    status, findings = doctor(root)
+    assert (status, failures(findings)) == (0, [])
