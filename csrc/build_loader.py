@@ -88,7 +88,8 @@ def configuration(python: str, package_dir: str | None) -> dict[str, Any]:
                      "(install the package first, or give --package-dir)")
     if found["cffi"] is None:
         sys.exit(f"build_loader: cffi's _cffi_backend is not installed for {python}")
-    stdlib = [path for path in info["stdlib"] if path]
+    # Entries that do not exist (python3X.zip, as a rule) would cost every import a look.
+    stdlib = [path for path in info["stdlib"] if path and os.path.exists(path)]
     package_path = []
     for path in (os.path.abspath(package_dir), found["cffi"]):
         if path not in stdlib and path not in package_path:

@@ -49,10 +49,18 @@ enum start_state {
     FAILED,       /* no usable Python in this process: every call fails */
 };
 
-/* Two threads starting Python at once crash it: one start, under this lock. */
+/* Two threads starting Python at once crash it: one start, under this lock.
+ * Once decided, the state never changes again and is read without the lock,
+ * which a fork() could otherwise catch held by another thread. */
 static pthread_mutex_t start_lock = PTHREAD_MUTEX_INITIALIZER;
 static enum start_state state = NOT_STARTED;
 static char failure[256]; /* why FAILED, for each call's log line */
+
+/* Under start_lock; what was written before (failure) is seen with the state. */
+static void decide(enum start_state decided)
+{
+    __atomic_store_n(&state, decided, __ATOMIC_RELEASE);
+}
 
 /* Set by the prepare handler for its own thread's parent and child handlers. */
 static __thread int fork_took_gil;
@@ -66,7 +74,7 @@ __attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
     va_start(args, fmt);
     vsnprintf(failure, sizeof(failure), fmt, args);
     va_end(args);
-    state = FAILED;
+    decide(FAILED);
 }
 
 /* A host that forks while another of its threads runs Python would leave the
@@ -166,6 +174,9 @@ static void start_python(void)
         if (append_paths(&config.module_search_paths, PYUTMP_SYS_PATH) != 0)
             status = PyStatus_NoMemory();
     }
+    /* A warning would go to the host's stderr: a socket or a user's terminal. */
+    if (!PyStatus_Exception(status))
+        status = PyWideStringList_Append(&config.warnoptions, L"ignore");
     if (!PyStatus_Exception(status))
         status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
@@ -180,13 +191,15 @@ static void start_python(void)
     }
     /* Between calls no thread holds the GIL: each call takes it. */
     (void)PyEval_SaveThread();
-    state = STARTED_HERE;
+    decide(STARTED_HERE);
 }
 
 static enum start_state ensure_started(void)
 {
-    enum start_state now;
+    enum start_state now = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
 
+    if (now != NOT_STARTED)
+        return now;
     pthread_mutex_lock(&start_lock);
     if (state == NOT_STARTED) {
         if (!Py_IsInitialized()) {
@@ -197,7 +210,7 @@ static enum start_state ensure_started(void)
             const char *version = Py_GetVersion();
 
             if (strncmp(version, PYUTMP_VERSION_PREFIX, strlen(PYUTMP_VERSION_PREFIX)) == 0)
-                state = HOST_PYTHON;
+                decide(HOST_PYTHON);
             else
                 fail("pam_pyutmp.so is built for Python " PYUTMP_VERSION_PREFIX
                      "x; the host runs Python %.*s", (int)strcspn(version, " "), version);

@@ -6,7 +6,7 @@ is built on the same calls.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pam_pyutmp._typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 

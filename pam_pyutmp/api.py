@@ -13,9 +13,9 @@ import pwd
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple, Optional, Union
 
 from pam_pyutmp import lastlog, slots
+from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
 from pam_pyutmp.errors import PyutmpError, UnknownUserError
 from pam_pyutmp.fields import Text, clean_host, clean_user, host_address, line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
@@ -29,7 +29,11 @@ from pam_pyutmp.system import (
     path_or_default,
 )
 
-PathArg = Optional[Union[str, "os.PathLike[str]"]]
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+# A string at run time (typing stays unimported); annotations alone use it.
+PathArg: TypeAlias = "str | os.PathLike[str] | None"
 NOTTY_LABEL = "notty"
 # The cap is read from login.defs unless a caller passes one (None: no cap).
 FROM_LOGIN_DEFS = -1

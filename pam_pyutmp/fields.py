@@ -9,13 +9,18 @@ because a changed user name or line would describe another session.
 
 from __future__ import annotations
 
-import socket
-from typing import NamedTuple, Union
+# socket's C half alone: the module would bring enum and selectors into every login.
+import _socket as socket
 
+from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
 from pam_pyutmp.errors import InvalidFieldError
 from pam_pyutmp.system import HOST_SIZE, ID_SIZE, LINE_SIZE, USER_SIZE
 
-Text = Union[str, bytes]
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+# A string at run time (typing stays unimported); annotations alone use it.
+Text: TypeAlias = "str | bytes"
 
 # C0 controls, DEL and the C1 controls (U+0080..U+009F include CSI, the
 # one-character ESC [ that some terminals honour).

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-
 from pam_pyutmp._core import ffi, lib
+from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
 from pam_pyutmp.errors import InvalidFieldError, LastlogError, UidAboveCapError, check
 from pam_pyutmp.records import field_text, fill_field, text_bytes
 from pam_pyutmp.system import UID_LIMIT

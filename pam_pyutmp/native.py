@@ -40,8 +40,16 @@ class NativeHandle:
     def __init__(self, address: int) -> None:
         self.key = address
         self._pamh = ffi.cast("pam_handle_t *", address)
+        # A handle lives for one call, in which the session code asks for the same
+        # items again and again (every log line names them): libpam is asked once.
+        self._items: dict[str, str | None] = {}
 
     def item(self, name: str) -> str | None:
+        if name not in self._items:
+            self._items[name] = self._get_item(name)
+        return self._items[name]
+
+    def _get_item(self, name: str) -> str | None:
         value = ffi.new("const void **")
         if lib.pam_get_item(self._pamh, _ITEMS[name], value) != lib.PAM_SUCCESS:
             return None

@@ -7,7 +7,8 @@ malformed option is reported and ignored: a typo must never lock anyone out.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import NamedTuple
+
+from pam_pyutmp._typing import NamedTuple
 
 FLAGS = {
     "debug": "debug",

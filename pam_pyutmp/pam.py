@@ -12,9 +12,9 @@ import pwd
 import stat
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from pam_pyutmp import api
+from pam_pyutmp._typing import Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import tty_line
 from pam_pyutmp.lastlog import LastlogEntry

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
-
 from pam_pyutmp._core import ffi, lib
+from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
 from pam_pyutmp.fields import address_text
 from pam_pyutmp.system import UTMPX_SIZE
 
 if TYPE_CHECKING:
     import datetime
+    from typing import Any
 
 
 def field_text(field: Any) -> str:
@@ -57,18 +57,17 @@ class Record(NamedTuple):
         return address_text(self.addr_v6)
 
     def to_c(self) -> Any:
-        rec = ffi.new("struct pyutmp_record *")
-        rec.type = self.type
-        rec.pid = self.pid
-        rec.session = self.session
-        rec.tv_sec = self.tv_sec
-        rec.tv_usec = self.tv_usec
-        fill_field(rec.addr_v6, self.addr_v6)
-        fill_field(rec.line, text_bytes(self.line))
-        fill_field(rec.id, text_bytes(self.id))
-        fill_field(rec.user, text_bytes(self.user))
-        fill_field(rec.host, text_bytes(self.host))
-        return rec
+        # One initializer: cffi fills the struct at C speed and NUL-pads each field.
+        # A value longer than its field is a bug (the field rules size every value).
+        try:
+            return ffi.new("struct pyutmp_record *", {
+                "type": self.type, "pid": self.pid, "session": self.session,
+                "tv_sec": self.tv_sec, "tv_usec": self.tv_usec, "addr_v6": self.addr_v6,
+                "line": text_bytes(self.line), "id": text_bytes(self.id),
+                "user": text_bytes(self.user), "host": text_bytes(self.host),
+            })
+        except IndexError as err:
+            raise ValueError(str(err)) from None
 
     @classmethod
     def from_c(cls, rec: Any) -> Record:

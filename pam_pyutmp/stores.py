@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
-from typing import Protocol
 
 from pam_pyutmp import utmpfile
+from pam_pyutmp._typing import Protocol
 from pam_pyutmp.errors import InvalidFieldError
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP

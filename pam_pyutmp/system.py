@@ -29,6 +29,12 @@ LOGIN_DEFS = "/etc/login.defs"
 UID_LIMIT = 2**32 - 2
 
 
+# login.defs read before, by path: its identity (inode, size, mtime) and the cap.
+# A process that outlives its logins (pam_pyutmp.so keeps Python) reads the file
+# again only when it changed.
+_uid_max_seen: dict[str, tuple[tuple[int, int, int], int | None]] = {}
+
+
 def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
     """LASTLOG_UID_MAX from login.defs, or None when it sets no cap.
 
@@ -36,12 +42,29 @@ def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
     file or a malformed value also means no limit, never a failed login.
     """
     try:
+        st = os.stat(login_defs)
+    except OSError:
+        return None
+    identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+    seen = _uid_max_seen.get(login_defs)
+    if seen is not None and seen[0] == identity:
+        return seen[1]
+    cap = _read_uid_max(login_defs)
+    _uid_max_seen[login_defs] = (identity, cap)
+    return cap
+
+
+def _read_uid_max(login_defs: str) -> int | None:
+    try:
         with open(login_defs, encoding="utf-8", errors="replace") as defs:
-            lines = defs.readlines()
+            text = defs.read()
     except OSError:
         return None
     cap: int | None = None
-    for line in lines:
+    for line in text.splitlines():
+        # Only lines naming it are split: this runs at every login, over hundreds of lines.
+        if "LASTLOG_UID_MAX" not in line:
+            continue
         words = line.split()
         if len(words) >= 2 and words[0] == "LASTLOG_UID_MAX":
             try:

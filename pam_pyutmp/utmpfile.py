@@ -7,16 +7,18 @@ import contextlib
 import errno
 import fcntl
 import os
-import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
 
 from pam_pyutmp._core import lib
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import PyutmpError, UtmpError, WtmpError, check
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import UTMPX_SIZE
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 LOCK_TIMEOUT_MS = 2000
 
@@ -28,13 +30,16 @@ def put(path: str, record: Record) -> None:
 
 def read(path: str) -> list[Record]:
     """Every record of a utmp file, in file order."""
-    with _open_to_read(path, UtmpError, "utmp") as utmp:
+    # Unbuffered: a buffered file asks the tty and seek questions first, and this
+    # runs twice per session.
+    with _open_to_read(path, UtmpError, "utmp", buffering=0) as utmp:
         return list(_records(utmp.read()))
 
 
-def _open_to_read(path: str, error: type[PyutmpError], what: str) -> BinaryIO:
+def _open_to_read(path: str, error: type[PyutmpError], what: str,
+                  buffering: int = -1) -> BinaryIO:
     try:
-        return open(path, "rb")
+        return open(path, "rb", buffering=buffering)
     except OSError as err:
         raise error(err.errno or errno.EIO, f"cannot read {what}: {err.strerror}", path) from None
 
@@ -100,6 +105,8 @@ def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[Non
                 left = deadline - time.monotonic()
                 if left <= 0:
                     check(errno.EAGAIN, UtmpError, "cannot lock utmp", path)
+                import random  # here, not at every login: only a contended lock needs it
+
                 # Back off, with jitter: a crowd of waiters each polling every few
                 # milliseconds keeps the CPU from the holder until they all time out.
                 time.sleep(min(left, pause * random.uniform(0.5, 1.5)))

@@ -1,4 +1,4 @@
-"""Bad PAM inputs through pamtester, real libpam and pam_python.so: one log
+"""Bad PAM inputs through pamtester, real libpam and each loader: one log
 line each, the right code, and never a crash of the host program."""
 
 from __future__ import annotations

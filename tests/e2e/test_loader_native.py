@@ -211,7 +211,8 @@ def open_session(pamh, flags, argc, argv):
         json.dump({"path": sys.path, "flags": [sys.flags.isolated, sys.flags.no_site,
                    sys.flags.ignore_environment, sys.flags.no_user_site],
                    "site": "site" in sys.modules, "executable": sys.executable,
-                   "prefix": sys.prefix, "utf8": sys.flags.utf8_mode}, out)
+                   "prefix": sys.prefix, "utf8": sys.flags.utf8_mode,
+                   "warnings": sys.warnoptions}, out)
     return 0
 def close_session(pamh, flags, argc, argv):
     return 0
@@ -222,7 +223,8 @@ def test_embedded_python_is_isolated_from_the_host(box: Sandbox, hosts: Hosts,
                                                    scratch: Path) -> None:
     """Python started by the module ignores the host's PYTHON* variables, imports no site,
     has the system interpreter's prefix and the sys.path fixed at build time, writes no .pyc,
-    and leaves the host's SIGINT, SIGPIPE and SIGXFSZ handling and its locale alone."""
+    prints no warning to the host's stderr, and leaves the host's SIGINT, SIGPIPE and SIGXFSZ
+    handling and its locale alone."""
     package = scratch / "probe" / "pam_pyutmp"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -242,6 +244,7 @@ def test_embedded_python_is_isolated_from_the_host(box: Sandbox, hosts: Hosts,
     facts = json.loads((box.root / "run" / "facts.json").read_text())
     assert facts["flags"] == [1, 1, 1, 1] and not facts["site"] and facts["utf8"] == 1, facts
     assert facts["executable"] == "/usr/bin/python3" and facts["prefix"] == "/usr", facts
+    assert facts["warnings"] == ["ignore"], facts
     assert str(package.parent) in facts["path"], facts
     assert not [entry for entry in facts["path"] if "from-the-environment" in entry
                 or "site-packages" in entry or "/root/" in entry], facts

@@ -1,4 +1,4 @@
-"""pamtester drives real libpam and pam_python.so with the installed module."""
+"""pamtester drives real libpam and the installed module, through each loader."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""python-pam, in-process in a Python host, drives libpam and pam_python.so."""
+"""python-pam, in-process in a Python host, drives libpam and the module (each loader)."""
 
 from __future__ import annotations
 
