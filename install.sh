@@ -24,7 +24,7 @@
 # /usr/local/lib/security/pam_pyutmp.so, built here for that interpreter and
 # that package (csrc/build_loader.py); the module file pam_python.so loads,
 # /usr/local/lib/security/pam_pyutmp.py; the include file /etc/pam.d/pyutmp;
-# the man page pam_pyutmp(8).  A file that is already identical is left alone.
+# the man pages pam_pyutmp(8) and pyutmp(1).  A file that is already identical is left alone.
 # The first edit of a service file keeps a copy of the original in
 # /var/backups/pam_pyutmp/.
 set -euo pipefail
@@ -40,6 +40,7 @@ MODULE_DIR=/usr/local/lib/security
 MODULE_FILE=$MODULE_DIR/pam_pyutmp.py
 MODULE_SO=$MODULE_DIR/pam_pyutmp.so
 MAN_FILE=/usr/local/share/man/man8/pam_pyutmp.8
+CLI_MAN_FILE=/usr/local/share/man/man1/pyutmp.1
 BACKUP_DIR=/var/backups/pam_pyutmp
 DIST=pam_pyutmp
 
@@ -402,6 +403,7 @@ install_all() {
     install_native_module
     put_file "$SRC/pam_pyutmp/pam_module.py" "$MODULE_FILE"
     put_file "$SRC/man/pam_pyutmp.8" "$MAN_FILE"
+    put_file "$SRC/man/pyutmp.1" "$CLI_MAN_FILE"
     include=$(include_file)
     if [ -f "$PAMD/$INCLUDE" ] && ! cmp -s "$include" "$PAMD/$INCLUDE" \
             && ! would "keep the current $PAMD/$INCLUDE as $BACKUP_DIR/$INCLUDE.old"; then
@@ -602,7 +604,7 @@ uninstall_all() {
     fi
     for svc in "${enabled[@]}"; do disable_service "$svc"; done
     [ ${#enabled[@]} -gt 0 ] || say "no service includes $INCLUDE"
-    for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MODULE_FILE" "$MAN_FILE"; do
+    for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MODULE_FILE" "$MAN_FILE" "$CLI_MAN_FILE"; do
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
             say "not there: $file"
         elif ! would "remove $file"; then
@@ -610,7 +612,7 @@ uninstall_all() {
             say "removed $file"
         fi
     done
-    for dir in "$MODULE_DIR" "$(dirname "$MAN_FILE")"; do
+    for dir in "$MODULE_DIR" "$(dirname "$MAN_FILE")" "$(dirname "$CLI_MAN_FILE")"; do
         if [ -d "$dir" ] && [ -z "$(ls -A "$dir")" ] && ! would "remove the empty $dir"; then
             rmdir -- "$dir"
         fi

@@ -25,6 +25,7 @@ INCLUDE_LINE = "session include pyutmp"
 MODULE_FILE = "/usr/local/lib/security/pam_pyutmp.py"
 MODULE_SO = "/usr/local/lib/security/pam_pyutmp.so"
 MAN_FILE = "/usr/local/share/man/man8/pam_pyutmp.8"
+CLI_MAN_FILE = "/usr/local/share/man/man1/pyutmp.1"
 SERVICE = "pyutmp-test"
 SERVICE_TEXT = (
     "# a service of the installer tests\n"
@@ -41,7 +42,7 @@ APT_PACKAGES = ("python3", "python3-pip", "python3-cffi", "python3-dev", "python
 HIDE_INSTALLED = (
     "shopt -s nullglob; rm -rf /usr/local/lib/python3*/*-packages/pam_pyutmp "
     "/usr/local/lib/python3*/*-packages/pam_pyutmp-*.dist-info "
-    f"{MODULE_FILE} {MODULE_SO} {MAN_FILE}"
+    f"{MODULE_FILE} {MODULE_SO} {MAN_FILE} {CLI_MAN_FILE}"
 )
 UTMP_SIZE = 384  # glibc's struct utmp
 USER_PROCESS, DEAD_PROCESS = 7, 8
@@ -138,11 +139,13 @@ class Box:
         code = (
             "import importlib.util, json, os, sys\n"
             "print(json.dumps({'package': importlib.util.find_spec('pam_pyutmp') is not None,"
-            " 'module_file': os.path.exists(sys.argv[1]), 'man_page': os.path.exists(sys.argv[2]),"
+            " 'module_file': os.path.exists(sys.argv[1]),"
+            " 'man_page': all(map(os.path.exists, sys.argv[2].split(':'))),"
             " 'native_module': os.path.exists(sys.argv[3]),"
             " 'include_file': os.path.exists('/etc/pam.d/pyutmp')}))"
         )
-        done = self.run("/usr/bin/python3", "-I", "-c", code, MODULE_FILE, MAN_FILE, MODULE_SO)
+        done = self.run("/usr/bin/python3", "-I", "-c", code, MODULE_FILE,
+                        f"{MAN_FILE}:{CLI_MAN_FILE}", MODULE_SO)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -191,6 +194,7 @@ def test_enable_adds_one_line_and_the_include_records_a_session(box: Box) -> Non
         box.pamd / "pyutmp": REPO / "pam.d" / "pyutmp",
         box.upper / "lib" / "security" / "pam_pyutmp.py": REPO / "pam_pyutmp" / "pam_module.py",
         box.upper / "share" / "man" / "man8" / "pam_pyutmp.8": REPO / "man" / "pam_pyutmp.8",
+        box.upper / "share" / "man" / "man1" / "pyutmp.1": REPO / "man" / "pyutmp.1",
     }
     for path, source in installed.items():
         assert path.read_bytes() == source.read_bytes(), path
@@ -222,7 +226,7 @@ def test_second_install_changes_nothing(box: Box) -> None:
     assert "already enabled" in again.stdout
     assert "package up to date" in again.stdout
     # the module file, pam_pyutmp.so, the man page, the include file
-    assert again.stdout.count("pam_pyutmp: up to date:") == 4, again.stdout
+    assert again.stdout.count("pam_pyutmp: up to date:") == 5, again.stdout
 
 
 def test_uninstall_restores_pam_d_and_removes_everything(box: Box) -> None:
