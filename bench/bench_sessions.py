@@ -37,7 +37,7 @@ silently and make "ours" look cheap).
 
 pam_lastlog and our module write /run/utmp, /var/log/wtmp and /var/log/lastlog, so all
 of it runs in a private mount namespace (tests/e2e/nsexec.py) with its own /etc/pam.d,
-/run, /var/log and /dev/log under a temp dir /tmp/bench-helper-*: the machine's own
+/run, /var/log and /dev/log under a temp dir /tmp/pam_pyutmp-bench-*: the machine's own
 files are never touched.  Needs root, pamtester, gcc, libpam-python, libpam0g-dev and
 the package installed for /usr/bin/python3 (./install.sh).
 """
@@ -201,7 +201,7 @@ def outside(args: argparse.Namespace) -> None:
     if not shutil.which("pamtester"):
         sys.exit("pamtester not found (apt-get install pamtester)")
     module = installed_module()
-    root = Path(tempfile.mkdtemp(prefix="bench-helper-"))
+    root = Path(tempfile.mkdtemp(prefix="pam_pyutmp-bench-"))
     try:
         prepare_root(root, module)
         results = run_inside(root, args)

@@ -57,7 +57,7 @@ def system_files_untouched() -> object:
     assert _snapshot() == before, "a test wrote the system's utmp, wtmp or lastlog"
 
 
-# --- Stock readers and helpers shared by the acceptance tests -----------------
+# --- Stock readers and helpers shared by the tests ----------------------------
 
 # Fixed zone and locale: dates print in UTC and utmpdump/last print plain ASCII.
 READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
