@@ -89,14 +89,6 @@ def forget_open_sessions() -> Iterator[None]:
     pam._open_rows.clear()
 
 
-@pytest.fixture
-def tty() -> Iterator[str]:
-    master, slave = os.openpty()
-    yield os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
-
-
 def db_rows(path: Path, query: str) -> list[tuple[Any, ...]]:
     conn = sqlite3.connect(path)
     try:

@@ -75,14 +75,6 @@ def box(tmp_path: Path, native_module: Path) -> Sandbox:
     return sandbox
 
 
-@pytest.fixture
-def tty() -> Iterator[str]:
-    master, slave = os.openpty()
-    yield os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
-
-
 def host_json(box: Sandbox, argv: list[str | Path], env: dict[str, str] | None = None,
               timeout: float = 300) -> dict:
     result = box.run([str(arg) for arg in argv], env=env, timeout=timeout)

@@ -93,22 +93,14 @@ def loadable_by_anyone(box: Sandbox, shared_dir: Path) -> None:
         box.native_module = copy
 
 
-@pytest.fixture
-def pty() -> Iterator[str]:
-    master, slave = os.openpty()
-    yield os.ttyname(slave)
-    os.close(master)
-    os.close(slave)
-
-
 def test_login_listing_and_logout_in_separate_processes(sandbox: Sandbox, daemons: Daemons,
-                                                        pty: str) -> None:
+                                                        tty: str) -> None:
     """pamtester opens a session through the daemons, a listing through utmpd shows it,
     another pamtester closes it: the same slot DEAD_PROCESS, a login/logout pair in wtmp,
     lastlog written as a file, the C library's utmp untouched, both log lines."""
     required(sandbox, f"backend=utmps {SOCKETS}")
-    line = pty.removeprefix("/dev/")
-    items = f"-I tty={pty} -I rhost=client.example"
+    line = tty.removeprefix("/dev/")
+    items = f"-I tty={tty} -I rhost=client.example"
     script = (f"pamtester {items} svc root open_session && "
               f"{SYSTEM_PYTHON} -c \"$LIST\" && "
               f"pamtester {items} svc root close_session")
