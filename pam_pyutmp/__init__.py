@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _PUBLIC = {
     "UtmpEntry": "api",
     "last_login": "api",
-    "login_session": "api",
+    "login_session": "session",
     "put_lastlog_entry": "api",
     "put_utmp": "api",
     "unput_utmp": "api",
@@ -94,7 +94,6 @@ if TYPE_CHECKING:
     from pam_pyutmp.api import (
         UtmpEntry,
         last_login,
-        login_session,
         put_lastlog_entry,
         put_utmp,
         unput_utmp,
@@ -125,3 +124,4 @@ if TYPE_CHECKING:
     from pam_pyutmp.host import get_host
     from pam_pyutmp.lastlog import LastlogEntry
     from pam_pyutmp.records import Record
+    from pam_pyutmp.session import login_session

@@ -7,12 +7,9 @@ the lastlog line, and uids up to 2**32-2.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pam_pyutmp import lastlog, slots
 from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
@@ -151,8 +148,10 @@ def put_utmp(
 def _undo_login(utmp_db: UtmpStore, record: Record) -> None:
     """Close the slot a login just took; the caller raises the error that made it
     necessary, so a failure here is not allowed to replace that one."""
-    with contextlib.suppress(PyutmpError):
+    try:  # noqa: SIM105 - contextlib would cost every start of Python its import
         slots.close_slot(utmp_db, record, slots.dead(record, *_now()))
+    except PyutmpError:
+        pass
 
 
 def _opt_path(path: PathArg) -> str | None:
@@ -228,33 +227,4 @@ def last_login(user: Text, *, lastlog_path: PathArg = None, uid: int | None = No
     name = clean_user(user).decode()
     path = path_or_default(lastlog_path, DEFAULT_LASTLOG)
     return lastlog.read(path, user_uid(name) if uid is None else uid)
-
-
-@contextmanager
-def login_session(
-    user: Text,
-    tty: Text | None = "",
-    host: Text | None = "",
-    *,
-    service: str = "",
-    utmp_path: PathArg = None,
-    wtmp_path: PathArg = None,
-    lastlog_path: PathArg = None,
-    lastlog_entry: bool = True,
-    backend: str = "auto",
-    utmpd_socket: str | None = None,
-    wtmpd_socket: str | None = None,
-    utmps_timeout: float | None = None,
-) -> Iterator[UtmpEntry]:
-    """A whole session: login records on entry, logout records on exit
-    (``backend`` and the rest as for :func:`put_utmp`)."""
-    entry = put_utmp(user, tty, host, service=service, utmp_path=utmp_path, wtmp_path=wtmp_path,
-                     backend=backend, utmpd_socket=utmpd_socket, wtmpd_socket=wtmpd_socket,
-                     utmps_timeout=utmps_timeout)
-    try:
-        if lastlog_entry:
-            put_lastlog_entry(service, user, entry.line, host, lastlog_path=lastlog_path)
-        yield entry
-    finally:
-        unput_utmp(entry)
 

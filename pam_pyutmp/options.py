@@ -6,8 +6,6 @@ malformed option is reported and ignored: a typo must never lock anyone out.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pam_pyutmp._typing import NamedTuple
 
 FLAGS = {
@@ -67,10 +65,25 @@ class Options(NamedTuple):
     problems: tuple[str, ...] = ()  # the words ignored, each with the reason
 
 
-@lru_cache(maxsize=16)
+# Parsed option lists, by their words: a host runs the same pam.d lines again
+# and again.  A plain dict (functools would cost every start of Python a
+# millisecond); bounded, as a host could in theory pass ever new arguments.
+_parsed: dict[tuple[str, ...], Options] = {}
+_PARSED_MAX = 16
+
+
 def parse(args: tuple[str, ...]) -> Options:
     """Options from the words after the module path; ``problems`` lists the
     words that were ignored, each with the reason."""
+    options = _parsed.get(args)
+    if options is None:
+        if len(_parsed) >= _PARSED_MAX:
+            _parsed.clear()  # a host with ever new arguments starts over
+        options = _parsed[args] = _parse(args)
+    return options
+
+
+def _parse(args: tuple[str, ...]) -> Options:
     values: dict[str, object] = {}
     problems: list[str] = []
     for arg in args:

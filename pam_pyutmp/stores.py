@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 
 from pam_pyutmp import utmpfile
-from pam_pyutmp._typing import Protocol
+from pam_pyutmp._typing import TYPE_CHECKING, Protocol
 from pam_pyutmp.errors import InvalidFieldError
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
 BACKENDS = ("auto", "files", "utmps")
 # Compiled into libutmps (./configure --with-utmpd-socket=...); Alpine keeps these.
@@ -71,7 +73,7 @@ class UtmpFile:
         utmpfile.put(self.name, record)
 
     def exclusive(self) -> AbstractContextManager[None]:
-        return utmpfile.exclusive(self.name)
+        return utmpfile.UtmpLock(self.name)
 
 
 class WtmpFile:

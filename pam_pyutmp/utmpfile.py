@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import _thread
-import contextlib
 import errno
 import fcntl
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 from pam_pyutmp._core import lib
 from pam_pyutmp._typing import TYPE_CHECKING
@@ -68,8 +66,10 @@ def _fork_done_in_parent() -> None:
 
 def _fork_done_in_child() -> None:
     for fd in _locked_fds:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 - contextlib would cost every start of Python its import
             os.close(fd)
+        except OSError:
+            pass
     _locked_fds.clear()
     _fds_steady.release()
 
@@ -80,42 +80,60 @@ os.register_at_fork(before=_fork_begins, after_in_parent=_fork_done_in_parent,
                     after_in_child=_fork_done_in_child)
 
 
-@contextmanager
-def exclusive(path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> Iterator[None]:
-    """Serialise our writers' read-decide-write steps on one utmp file.
+class UtmpLock:
+    """Serialise our writers' read-decide-write steps on one utmp file
+    (``with UtmpLock(path):``).
 
     flock(2) is independent of the fcntl lock glibc takes inside
-    pututxline(), which would release a lock of ours of its kind.
+    pututxline(), which would release a lock of ours of its kind.  A class,
+    not a contextlib generator: contextlib would cost every start of Python
+    its import.
     """
-    with _fds_steady:
+
+    def __init__(self, path: str, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+        self.path = path
+        self.lock_timeout_ms = lock_timeout_ms
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        with _fds_steady:
+            try:
+                self.fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
+            except OSError as err:
+                raise UtmpError(err.errno or errno.EIO, f"cannot open utmp: {err.strerror}",
+                                self.path) from None
+            _locked_fds.add(self.fd)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
-        except OSError as err:
-            raise UtmpError(err.errno or errno.EIO, f"cannot open utmp: {err.strerror}",
-                            path) from None
-        _locked_fds.add(fd)
-    try:
-        deadline = time.monotonic() + lock_timeout_ms / 1000
+            self._lock()
+        except BaseException:
+            self._release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._release()
+
+    def _lock(self) -> None:
+        deadline = time.monotonic() + self.lock_timeout_ms / 1000
         pause = 0.001
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
             except BlockingIOError:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    check(errno.EAGAIN, UtmpError, "cannot lock utmp", path)
+                    check(errno.EAGAIN, UtmpError, "cannot lock utmp", self.path)
                 import random  # here, not at every login: only a contended lock needs it
 
                 # Back off, with jitter: a crowd of waiters each polling every few
                 # milliseconds keeps the CPU from the holder until they all time out.
                 time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
                 pause = min(2 * pause, 0.05)
-        yield
-    finally:
+
+    def _release(self) -> None:
         with _fds_steady:
-            _locked_fds.discard(fd)
-            os.close(fd)  # also releases the flock
+            _locked_fds.discard(self.fd)
+            os.close(self.fd)  # also releases the flock
 
 
 def append_wtmp(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:

@@ -16,7 +16,8 @@ from pam_pyutmp import _typing, system
 SYSTEM_PYTHON = "/usr/bin/python3"
 # Each costs a login milliseconds at every start of Python (typing brings re and enum).
 NOT_ON_THE_LOGIN_PATH = ("typing", "re", "enum", "socket", "selectors", "random", "datetime",
-                         "traceback", "ipaddress", "threading", "sqlite3", "ctypes")
+                         "traceback", "ipaddress", "threading", "sqlite3", "ctypes",
+                         "contextlib", "functools")
 
 IMPORTED = """
 import json, sys
