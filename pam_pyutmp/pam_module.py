@@ -8,10 +8,8 @@ Only the adapter from pam_python's handle lives here; the work is in
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
-from typing import Any
 
 try:
     from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
@@ -29,9 +27,10 @@ except ModuleNotFoundError as err:
                     if path not in sys.path and os.path.isdir(path))
     from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
 
-# pam_python's item attributes decode with UTF-8 and raise on other bytes;
-# libpam's own pam_get_item then gives the raw value.
-_ITEM_NUMBERS = {"service": 1, "user": 2, "tty": 3, "rhost": 4, "xdisplay": 11}
+from pam_pyutmp._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # typing itself costs every session's fresh interpreter milliseconds
+    from typing import Any
 
 
 class PamPythonHandle:
@@ -48,24 +47,18 @@ class PamPythonHandle:
         try:
             value = getattr(self._pamh, name)
         except UnicodeDecodeError:
-            return _raw_item(int(self._pamh.pamh), _ITEM_NUMBERS[name])
+            # pam_python decodes items with UTF-8 and raises on other bytes: the
+            # raw value comes from libpam itself, as pam_pyutmp.so reads it.
+            from pam_pyutmp.native import NativeHandle
+
+            return NativeHandle(self.key).item(name)
         return value if isinstance(value, str) else None
 
     def info(self, text: str) -> None:
-        with contextlib.suppress(Exception):
+        try:  # noqa: SIM105 - contextlib would cost every session's interpreter its import
             self._pamh.conversation(self._pamh.Message(self._pamh.PAM_TEXT_INFO, text))
-
-
-def _raw_item(handle: int, number: int) -> str | None:
-    import ctypes  # only for the rare non-UTF-8 item
-
-    libpam = ctypes.CDLL("libpam.so.0")
-    value = ctypes.c_void_p()
-    if libpam.pam_get_item(ctypes.c_void_p(handle), number, ctypes.byref(value)) != 0:
-        return None
-    if not value.value:
-        return None
-    return ctypes.string_at(value.value).decode("utf-8", "surrogateescape")
+        except Exception:  # a host without a conversation function is fine
+            pass
 
 
 def pam_sm_open_session(pamh: Any, flags: int, argv: list[str]) -> int:
