@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pam_pyutmp import api
 from pam_pyutmp._typing import Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
-from pam_pyutmp.fields import tty_line
+from pam_pyutmp.fields import line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
 from pam_pyutmp.options import Options, parse
 from pam_pyutmp.records import Record
@@ -355,7 +355,8 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
     if opts.noutmp:
         if line is None or wtmp_log is None:
             return None
-        record = Record(USER_PROCESS, os.getpid(), line, line[-4:], user, "", 0, 0, 0)
+        slot_id = line_id(line.encode()).decode("utf-8", "surrogateescape")
+        record = Record(USER_PROCESS, os.getpid(), line, slot_id, user, "", 0, 0, 0)
         return api.UtmpEntry(record, None, wtmp_log)
     label = f"{handle.item('service') or api.NOTTY_LABEL}/"
     try:
