@@ -11,10 +11,9 @@ import os
 import pwd
 import stat
 import time
-from collections.abc import Callable, Sequence
 
 from pam_pyutmp import api
-from pam_pyutmp._typing import Protocol
+from pam_pyutmp._typing import TYPE_CHECKING, Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
@@ -25,6 +24,9 @@ from pam_pyutmp.stores import WtmpStore, utmp_store, wtmp_store
 from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
 from pam_pyutmp.syslogger import fields as log_fields
 from pam_pyutmp.system import USER_PROCESS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 # Linux-PAM's return codes and flags (<security/_pam_types.h>).
 PAM_SUCCESS = 0

@@ -7,7 +7,6 @@ business, the same for every store.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 from pam_pyutmp import utmpfile
 from pam_pyutmp._typing import TYPE_CHECKING, Protocol
@@ -16,6 +15,7 @@ from pam_pyutmp.records import Record
 from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from contextlib import AbstractContextManager
 
 BACKENDS = ("auto", "files", "utmps")

@@ -7,7 +7,6 @@ import errno
 import fcntl
 import os
 import time
-from collections.abc import Iterator
 
 from pam_pyutmp._core import lib
 from pam_pyutmp._typing import TYPE_CHECKING
@@ -16,6 +15,7 @@ from pam_pyutmp.records import Record
 from pam_pyutmp.system import UTMPX_SIZE
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import BinaryIO
 
 LOCK_TIMEOUT_MS = 2000
