@@ -12,6 +12,9 @@
 #define USER_PROCESS ...
 #define DEAD_PROCESS ...
 
+#define PYUTMP_NOTTY_ID_PREFIX ...
+#define PYUTMP_NOTTY_SLOTS ...
+
 struct pyutmp_record {
     int type;
     int32_t pid;
@@ -40,10 +43,20 @@ const char *pyutmp_default_wtmp_path(void);
 const char *pyutmp_default_lastlog_path(void);
 
 int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec);
+int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
+                      const char *label, int lock_timeout_ms);
+int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
+                       const struct pyutmp_record *logout, int lock_timeout_ms, int *written);
+void pyutmp_notty_slot(struct pyutmp_record *rec, const char *label, unsigned n);
+int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
+                       struct pyutmp_record *rec, int has_tty, const char *label);
+int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
+                      const struct pyutmp_record *rec, int put_matches_line);
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
                        int lock_timeout_ms);
 int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *out);
 int pyutmp_lastlog_read(const char *path, uint32_t uid, struct pyutmp_lastlog *out,
                         int *found);
 int pyutmp_lastlog_write(const char *path, uint32_t uid,
-                         const struct pyutmp_lastlog *rec, int lock_timeout_ms);
+                         const struct pyutmp_lastlog *rec, int lock_timeout_ms,
+                         struct pyutmp_lastlog *previous, int *found);

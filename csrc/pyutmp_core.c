@@ -10,7 +10,9 @@
 #include <lastlog.h>
 #include <paths.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +26,10 @@
 #endif
 
 /* utmpxname() and the setutxent() cursor are process-wide state; the host
- * program (login, sshd) may use them too, so hold them only inside one call. */
+ * program (login, sshd) may use them too, so hold them only inside one call.
+ * The lock also covers every descriptor that holds our writers' lock on a
+ * utmp file, so no fork copies one (flock belongs to the open file: a child's
+ * copy would keep the file locked after we let go). */
 static pthread_mutex_t utmpx_api_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A host that forks while another of its threads holds the lock would give
@@ -100,14 +105,14 @@ int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *ou
     return 0;
 }
 
-int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec)
+/* pututxline() of rec into the utmp file at path; utmpx_api_lock is held. */
+static int put_locked(const char *path, const struct pyutmp_record *rec)
 {
     struct utmpx u;
     int err = to_utmpx(rec, &u);
 
     if (err)
         return err;
-    pthread_mutex_lock(&utmpx_api_lock);
     if (utmpxname(path) != 0) {
         err = errno ? errno : ENOMEM;
     } else {
@@ -120,47 +125,92 @@ int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec)
     }
     /* Leave the host program's utmpx API pointing at the system file. */
     utmpxname(_PATH_UTMPX);
+    return err;
+}
+
+int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec)
+{
+    int err;
+
+    pthread_mutex_lock(&utmpx_api_lock);
+    err = put_locked(path, rec);
     pthread_mutex_unlock(&utmpx_api_lock);
     return err;
 }
 
-/* Takes an fcntl lock, retrying until timeout_ms have passed on the monotonic
- * clock: a stuck holder must not hang a login.  The pause doubles from 1 ms to
- * 32 ms, so a crowd of waiters does not starve the holder.  EAGAIN when the
- * time ran out. */
+/* Retries of a lock until a deadline on the monotonic clock: a stuck holder
+ * must not hang a login.  The pause doubles from 1 ms to 32 ms, with jitter,
+ * so a crowd of waiters neither polls in step nor starves the holder. */
+struct backoff {
+    struct timespec deadline;
+    long pause_ns;
+};
+
+#define NS_PER_SEC (1000L * 1000 * 1000)
+#define NS_PER_MS (1000L * 1000)
+
+static void backoff_start(struct backoff *b, int timeout_ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, &b->deadline);
+    b->deadline.tv_sec += timeout_ms / 1000;
+    b->deadline.tv_nsec += (long)(timeout_ms % 1000) * NS_PER_MS;
+    if (b->deadline.tv_nsec >= NS_PER_SEC) {
+        b->deadline.tv_sec += 1;
+        b->deadline.tv_nsec -= NS_PER_SEC;
+    }
+    b->pause_ns = NS_PER_MS;
+}
+
+/* Sleeps before the next try; EAGAIN once the deadline has passed. */
+static int backoff_wait(struct backoff *b)
+{
+    struct timespec now, pause;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > b->deadline.tv_sec
+        || (now.tv_sec == b->deadline.tv_sec && now.tv_nsec >= b->deadline.tv_nsec))
+        return EAGAIN;
+    /* Between half and one and a half pauses; the clock's low digits are
+     * random enough to keep waiters apart. */
+    pause.tv_sec = 0;
+    pause.tv_nsec = b->pause_ns / 2 + now.tv_nsec % b->pause_ns;
+    nanosleep(&pause, NULL);
+    if (b->pause_ns < 32 * NS_PER_MS)
+        b->pause_ns *= 2;
+    return 0;
+}
+
+/* Takes an fcntl lock on [start, start+len) (len 0: to the end) within
+ * timeout_ms; EAGAIN when the time ran out. */
 static int lock_region(int fd, short type, off_t start, off_t len, int timeout_ms)
 {
     struct flock fl;
-    struct timespec now, deadline;
-    long pause_ns = 1000 * 1000;
+    struct backoff b;
 
     memset(&fl, 0, sizeof(fl));
     fl.l_type = type;
     fl.l_whence = SEEK_SET;
     fl.l_start = start;
     fl.l_len = len;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000 * 1000;
-    if (deadline.tv_nsec >= 1000 * 1000 * 1000) {
-        deadline.tv_sec += 1;
-        deadline.tv_nsec -= 1000 * 1000 * 1000;
-    }
+    backoff_start(&b, timeout_ms);
     for (;;) {
-        struct timespec pause = {0, pause_ns};
-
         if (fcntl(fd, F_SETLK, &fl) == 0)
             return 0;
         if (errno != EACCES && errno != EAGAIN && errno != EINTR)
             return errno;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec > deadline.tv_sec
-            || (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+        if (backoff_wait(&b))
             return EAGAIN;
-        nanosleep(&pause, NULL);
-        if (pause_ns < 32 * 1000 * 1000)
-            pause_ns *= 2;
     }
+}
+
+static void unlock_region(int fd)
+{
+    struct flock fl;
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_UNLCK;
+    fl.l_whence = SEEK_SET;
+    (void)fcntl(fd, F_SETLK, &fl);
 }
 
 /* Opens a regular file for us and locks the region [start, start+len) (len 0:
@@ -175,12 +225,13 @@ static int open_locked(const char *path, int flags, off_t start, off_t len, int 
     fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0644);
     if (fd < 0)
         return -errno;
-    if (fstat(fd, st) != 0)
+    /* One fstat, under the lock: the size is the one we write at, and a file
+     * that is no regular file is refused before anything is written. */
+    err = lock_region(fd, F_WRLCK, start, len, timeout_ms);
+    if (!err && fstat(fd, st) != 0)
         err = errno;
-    else if (!S_ISREG(st->st_mode))
+    else if (!err && !S_ISREG(st->st_mode))
         err = EINVAL;
-    else if ((err = lock_region(fd, F_WRLCK, start, len, timeout_ms)) == 0 && fstat(fd, st) != 0)
-        err = errno;
     if (err) {
         close(fd);
         return -err;
@@ -195,6 +246,142 @@ static int write_all_or_errno(ssize_t written, size_t wanted)
     if ((size_t)written != wanted)
         return ENOSPC; /* a short write to a regular file means a full disk */
     return 0;
+}
+
+/* Opens a utmp file and takes our writers' lock on it: flock(2), which is
+ * independent of the fcntl lock glibc takes inside pututxline() (that would
+ * release a lock of ours of its kind, as would its closing the file).  It
+ * serialises our read-decide-write steps, so two of our logins never pick the
+ * same free slot.  Returns the descriptor, or -errno. */
+static int open_for_writers(const char *path, int timeout_ms)
+{
+    struct backoff b;
+    int fd, err = 0;
+
+    /* O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
+     * refuses anything but a regular file). */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return -errno;
+    backoff_start(&b, timeout_ms);
+    while (!err && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            err = errno;
+        else
+            err = backoff_wait(&b);
+    }
+    if (err) {
+        close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+/* Every slot of the utmp file open at fd, read under a shared fcntl lock so
+ * that no record a glibc writer is halfway through is read.  *slots is
+ * malloc()ed; the caller frees it. */
+static int read_slots(int fd, int timeout_ms, struct pyutmp_record **slots, size_t *count)
+{
+    struct utmpx *raw = NULL;
+    struct stat st;
+    size_t n, got = 0;
+    int err;
+
+    *slots = NULL;
+    *count = 0;
+    err = lock_region(fd, F_RDLCK, 0, 0, timeout_ms);
+    if (err)
+        return err;
+    if (fstat(fd, &st) != 0) {
+        err = errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        err = EINVAL;
+        goto out;
+    }
+    n = (size_t)st.st_size / sizeof(*raw);
+    raw = malloc(n * sizeof(*raw) + 1);
+    *slots = malloc(n * sizeof(**slots) + 1);
+    if (!raw || !*slots) {
+        err = ENOMEM;
+        goto out;
+    }
+    while (got < n * sizeof(*raw)) {
+        ssize_t part = pread(fd, (char *)raw + got, n * sizeof(*raw) - got, (off_t)got);
+
+        if (part < 0 && errno == EINTR)
+            continue;
+        if (part < 0) {
+            err = errno;
+            goto out;
+        }
+        if (part == 0)
+            break; /* it shrank meanwhile: the whole records read count */
+        got += (size_t)part;
+    }
+    *count = got / sizeof(*raw);
+    for (size_t i = 0; i < *count; i++)
+        from_utmpx(&raw[i], &(*slots)[i]);
+out:
+    unlock_region(fd);
+    free(raw);
+    if (err) {
+        free(*slots);
+        *slots = NULL;
+        *count = 0;
+    }
+    return err;
+}
+
+int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
+                      const char *label, int lock_timeout_ms)
+{
+    struct pyutmp_record *slots = NULL;
+    size_t count;
+    int fd, err;
+
+    pthread_mutex_lock(&utmpx_api_lock);
+    fd = open_for_writers(path, lock_timeout_ms);
+    if (fd < 0) {
+        err = -fd;
+    } else {
+        err = read_slots(fd, lock_timeout_ms, &slots, &count);
+        if (!err)
+            err = pyutmp_slot_choose(slots, count, rec, has_tty, label);
+        if (!err)
+            err = put_locked(path, rec);
+        close(fd); /* also releases the flock */
+    }
+    pthread_mutex_unlock(&utmpx_api_lock);
+    free(slots);
+    return err;
+}
+
+int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
+                       const struct pyutmp_record *logout, int lock_timeout_ms, int *written)
+{
+    struct pyutmp_record *slots = NULL;
+    size_t count;
+    int fd, err;
+
+    *written = 0;
+    pthread_mutex_lock(&utmpx_api_lock);
+    fd = open_for_writers(path, lock_timeout_ms);
+    if (fd < 0) {
+        err = -fd;
+    } else {
+        err = read_slots(fd, lock_timeout_ms, &slots, &count);
+        /* pututxline() overwrites the first slot with the id, whatever its line. */
+        if (!err && pyutmp_slot_holds(slots, count, rec, 0)) {
+            err = put_locked(path, logout);
+            *written = !err;
+        }
+        close(fd);
+    }
+    pthread_mutex_unlock(&utmpx_api_lock);
+    free(slots);
+    return err;
 }
 
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
@@ -232,6 +419,20 @@ static off_t lastlog_offset(uint32_t uid)
     return (off_t)uid * (off_t)sizeof(struct lastlog);
 }
 
+/* The login in the n bytes pread() got into ll, if they record one. */
+static void lastlog_entry(const struct lastlog *ll, ssize_t n, struct pyutmp_lastlog *out,
+                          int *found)
+{
+    *found = 0;
+    memset(out, 0, sizeof(*out));
+    if (n == (ssize_t)sizeof(*ll) && ll->ll_time != 0) {
+        *found = 1;
+        out->time = ll->ll_time;
+        memcpy(out->line, ll->ll_line, sizeof(out->line));
+        memcpy(out->host, ll->ll_host, sizeof(out->host));
+    }
+}
+
 int pyutmp_lastlog_read(const char *path, uint32_t uid, struct pyutmp_lastlog *out,
                         int *found)
 {
@@ -250,23 +451,18 @@ int pyutmp_lastlog_read(const char *path, uint32_t uid, struct pyutmp_lastlog *o
         goto out;
     }
     n = pread(fd, &ll, sizeof(ll), lastlog_offset(uid));
-    if (n < 0) {
+    if (n < 0)
         err = errno;
-        goto out;
-    }
-    if ((size_t)n == sizeof(ll) && ll.ll_time != 0) {
-        *found = 1;
-        out->time = ll.ll_time;
-        memcpy(out->line, ll.ll_line, sizeof(out->line));
-        memcpy(out->host, ll.ll_host, sizeof(out->host));
-    }
+    else
+        lastlog_entry(&ll, n, out, found);
 out:
     close(fd);
     return err;
 }
 
 int pyutmp_lastlog_write(const char *path, uint32_t uid,
-                         const struct pyutmp_lastlog *rec, int lock_timeout_ms)
+                         const struct pyutmp_lastlog *rec, int lock_timeout_ms,
+                         struct pyutmp_lastlog *previous, int *found)
 {
     struct lastlog ll, old;
     struct stat st;
@@ -283,6 +479,7 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
     if (fd < 0)
         return -fd;
     had = pread(fd, &old, sizeof(old), off);
+    lastlog_entry(&old, had, previous, found);
     err = write_all_or_errno(pwrite(fd, &ll, sizeof(ll), off), sizeof(ll));
     if (err) {
         /* Put back what was there, so a failed write never leaves a torn record. */

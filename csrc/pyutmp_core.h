@@ -39,6 +39,11 @@ struct pyutmp_lastlog {
     char host[PYUTMP_HOST_SIZE];
 };
 
+/* Sessions without a tty get ids "P000".."Pzzz": no tty name ends that way,
+ * so they never take a slot of login, sshd or a terminal emulator. */
+#define PYUTMP_NOTTY_ID_PREFIX 'P'
+#define PYUTMP_NOTTY_SLOTS (36 * 36 * 36)
+
 size_t pyutmp_utmpx_size(void);
 size_t pyutmp_lastlog_size(void);
 const char *pyutmp_default_utmp_path(void);
@@ -46,12 +51,37 @@ const char *pyutmp_default_wtmp_path(void);
 const char *pyutmp_default_lastlog_path(void);
 
 int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec);
+/* Writes a new session's USER_PROCESS record: the slot pyutmp_slot_choose()
+ * gives it, under our writers' lock (rec gets the id and line of a tty-less
+ * slot when it takes one).  EUSERS: every tty-less slot is in use. */
+int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
+                      const char *label, int lock_timeout_ms);
+/* Writes logout over rec's slot if pyutmp_slot_holds() says it still holds
+ * rec's session (*written 1), else nothing (*written 0). */
+int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
+                       const struct pyutmp_record *logout, int lock_timeout_ms, int *written);
+
+/* The slot rules (pyutmp_slots.c), over a snapshot of count slots. */
+
+/* Gives rec the id and line of tty-less slot n: id "P" and three base-36
+ * digits, line "<label>/<n>" with the label (clean UTF-8) cut to fit. */
+void pyutmp_notty_slot(struct pyutmp_record *rec, const char *label, unsigned n);
+/* Leaves rec on its tty's slot when has_tty and no live session of another
+ * process holds that slot, else gives it the lowest free tty-less slot
+ * (EUSERS when there is none). */
+int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
+                       struct pyutmp_record *rec, int has_tty, const char *label);
+/* 1 when the slot a put of rec's logout overwrites (the first with rec's id,
+ * and with rec's line too when put_matches_line) still holds rec's session. */
+int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
+                      const struct pyutmp_record *rec, int put_matches_line);
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
                        int lock_timeout_ms);
 int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *out);
 int pyutmp_lastlog_read(const char *path, uint32_t uid, struct pyutmp_lastlog *out,
                         int *found);
 int pyutmp_lastlog_write(const char *path, uint32_t uid,
-                         const struct pyutmp_lastlog *rec, int lock_timeout_ms);
+                         const struct pyutmp_lastlog *rec, int lock_timeout_ms,
+                         struct pyutmp_lastlog *previous, int *found);
 
 #endif

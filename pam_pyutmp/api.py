@@ -119,9 +119,8 @@ def put_utmp(
     record = Record(
         type=USER_PROCESS,
         pid=pid,
-        line=line.decode() if line else slots.notty_line(label, pid % slots.NOTTY_SLOTS),
-        id=line_id(line).decode("utf-8", "surrogateescape") if line
-        else slots.notty_id(pid % slots.NOTTY_SLOTS),
+        line=line.decode() if line else "",
+        id=line_id(line).decode("utf-8", "surrogateescape") if line else "",
         user=user_bytes.decode(),
         host=cleaned_host.value.decode(),
         session=session,
@@ -129,12 +128,14 @@ def put_utmp(
         tv_usec=tv_usec,
         addr_v6=host_address(cleaned_host.value),
     )
+    if not line:  # a slot of its own; in utmp, the lowest free one replaces this
+        record = slots.notty_slot(record, label, pid % slots.NOTTY_SLOTS)
     utmp_db = (utmp_store(backend, _opt_path(utmp_path), utmpd_socket, utmps_timeout)
                if utmp else None)
     wtmp_log = (wtmp_store(backend, _opt_path(wtmp_path), wtmpd_socket, utmpd_socket,
                            utmps_timeout) if wtmp else None)
     if utmp_db is not None:
-        record = slots.open_slot(utmp_db, record, label, has_tty=line is not None)
+        record = utmp_db.login(record, label, has_tty=line is not None)
     if wtmp_log is not None:
         try:
             wtmp_log.append(record)
@@ -149,7 +150,7 @@ def _undo_login(utmp_db: UtmpStore, record: Record) -> None:
     """Close the slot a login just took; the caller raises the error that made it
     necessary, so a failure here is not allowed to replace that one."""
     try:  # noqa: SIM105 - contextlib would cost every start of Python its import
-        slots.close_slot(utmp_db, record, slots.dead(record, *_now()))
+        utmp_db.logout(record, slots.dead(record, *_now()))
     except PyutmpError:
         pass
 
@@ -173,7 +174,7 @@ def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathAr
     utmp_error: PyutmpError | None = None
     if utmp_db is not None:
         try:
-            if not slots.close_slot(utmp_db, entry.record, logout):
+            if not utmp_db.logout(entry.record, logout):
                 return False
         except PyutmpError as err:
             utmp_error = err  # wtmp still gets its logout: the login is there
@@ -215,10 +216,8 @@ def put_lastlog_entry(
     path = path_or_default(lastlog_path, DEFAULT_LASTLOG)
     uid = user_uid(name) if uid is None else uid
     cap = lastlog_uid_max(login_defs) if uid_max == FROM_LOGIN_DEFS else uid_max
-    previous = lastlog.read(path, uid)
     entry = LastlogEntry(int(time.time()), line.decode(), cleaned_host.value.decode())
-    lastlog.write(path, uid, entry, cap)
-    return previous
+    return lastlog.write(path, uid, entry, cap)
 
 
 def last_login(user: Text, *, lastlog_path: PathArg = None, uid: int | None = None

@@ -55,6 +55,12 @@ def truncate_utf8(data: bytes, size: int) -> bytes:
 def clean_info(field: str, value: Text, size: int) -> Cleaned:
     """Clean an informative field: invalid bytes and controls become '?',
     then the text is cut to ``size`` bytes on a character boundary."""
+    if isinstance(value, str) and value.isprintable():
+        # The common case, decided at C speed: printable text has no controls and
+        # no surrogates (bytes that were not UTF-8).
+        data = value.encode("utf-8")
+        if len(data) <= size:
+            return Cleaned(data, ())
     text, invalid = _as_text(value)
     notes = []
     if invalid:
@@ -72,6 +78,10 @@ def clean_info(field: str, value: Text, size: int) -> Cleaned:
 
 def clean_exact(field: str, value: Text, size: int) -> bytes:
     """An identifying field must already be clean UTF-8 that fits."""
+    if isinstance(value, str) and value.isprintable():  # as in clean_info
+        data = value.encode("utf-8")
+        if len(data) <= size:
+            return data
     text, invalid = _as_text(value)
     if invalid:
         raise InvalidFieldError(field, "not valid UTF-8")
@@ -122,6 +132,8 @@ def host_address(host: bytes) -> bytes:
     IPv4 goes in the first word in network order; an IPv4-mapped IPv6
     address is stored as the IPv4 address it maps.
     """
+    if not host:  # a local login: the common case
+        return bytes(16)
     text = host.decode("utf-8", "replace")
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pam_pyutmp._core import ffi, lib
 from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
 from pam_pyutmp.errors import InvalidFieldError, LastlogError, UidAboveCapError, check
-from pam_pyutmp.records import field_text, fill_field, text_bytes
+from pam_pyutmp.records import field_text, text_bytes
 from pam_pyutmp.system import UID_LIMIT
 
 if TYPE_CHECKING:
     import datetime
+    from typing import Any
 
 LOCK_TIMEOUT_MS = 2000
 
@@ -40,14 +41,13 @@ def read(path: str, uid: int) -> LastlogEntry | None:
     found = ffi.new("int *")
     check(lib.pyutmp_lastlog_read(path.encode(), uid, out, found), LastlogError,
           "cannot read lastlog", path)
-    if not found[0]:
-        return None
-    return LastlogEntry(time=out.time, line=field_text(out.line), host=field_text(out.host))
+    return _entry(out) if found[0] else None
 
 
 def write(path: str, uid: int, entry: LastlogEntry, uid_max: int | None,
-          lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
-    """Write the entry of ``uid``, creating the file (0644) when it is absent.
+          lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> LastlogEntry | None:
+    """Write the entry of ``uid``, creating the file (0644) when it is absent;
+    return the entry it replaced (None: the uid never logged in).
 
     Above ``uid_max`` nothing is written: a uid near 2**32 would otherwise
     make a sparse file of over a terabyte that backups and copies trip on.
@@ -55,9 +55,17 @@ def write(path: str, uid: int, entry: LastlogEntry, uid_max: int | None,
     _check_uid(uid)
     if uid_max is not None and uid > uid_max:
         raise UidAboveCapError(uid, uid_max, path)
-    rec = ffi.new("struct pyutmp_lastlog *")
-    rec.time = entry.time
-    fill_field(rec.line, text_bytes(entry.line))
-    fill_field(rec.host, text_bytes(entry.host))
-    check(lib.pyutmp_lastlog_write(path.encode(), uid, rec, lock_timeout_ms), LastlogError,
-          "cannot write lastlog", path)
+    try:  # one initializer: cffi fills the struct at C speed and NUL-pads the fields
+        rec = ffi.new("struct pyutmp_lastlog *", {
+            "time": entry.time, "line": text_bytes(entry.line), "host": text_bytes(entry.host)})
+    except IndexError as err:  # a value longer than its field: a bug of the field rules
+        raise ValueError(str(err)) from None
+    previous = ffi.new("struct pyutmp_lastlog *")
+    found = ffi.new("int *")
+    check(lib.pyutmp_lastlog_write(path.encode(), uid, rec, lock_timeout_ms, previous, found),
+          LastlogError, "cannot write lastlog", path)
+    return _entry(previous) if found[0] else None
+
+
+def _entry(rec: Any) -> LastlogEntry:
+    return LastlogEntry(time=rec.time, line=field_text(rec.line), host=field_text(rec.host))

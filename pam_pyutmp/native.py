@@ -43,6 +43,7 @@ class NativeHandle:
         # A handle lives for one call, in which the session code asks for the same
         # items again and again (every log line names them): libpam is asked once.
         self._items: dict[str, str | None] = {}
+        self._value = ffi.new("const void **")  # where pam_get_item puts an item
 
     def item(self, name: str) -> str | None:
         if name not in self._items:
@@ -50,7 +51,7 @@ class NativeHandle:
         return self._items[name]
 
     def _get_item(self, name: str) -> str | None:
-        value = ffi.new("const void **")
+        value = self._value
         if lib.pam_get_item(self._pamh, _ITEMS[name], value) != lib.PAM_SUCCESS:
             return None
         if value[0] == ffi.NULL:

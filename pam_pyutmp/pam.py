@@ -20,7 +20,7 @@ from pam_pyutmp.lastlog import LastlogEntry
 from pam_pyutmp.options import Options, parse
 from pam_pyutmp.records import Record
 from pam_pyutmp.slots import NOTTY_ID_PREFIX
-from pam_pyutmp.stores import WtmpStore, utmp_store, wtmp_store
+from pam_pyutmp.stores import WtmpStore, resolve_backend, utmp_store, wtmp_store
 from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
 from pam_pyutmp.syslogger import fields as log_fields
 from pam_pyutmp.system import USER_PROCESS
@@ -178,10 +178,11 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
                  service: str) -> tuple[api.UtmpEntry | None, int]:
     """utmp and wtmp, each on its own: one failing does not cost the other."""
     status = PAM_SUCCESS
+    backend = resolve_backend(opts.backend, opts.utmpd_socket)  # once: it asks the disk
 
     def login(utmp: bool) -> api.UtmpEntry:
         return api.put_utmp(user, tty or "", host, service=service, utmp=utmp, wtmp=False,
-                            backend=opts.backend, utmp_path=opts.utmp_path,
+                            backend=backend, utmp_path=opts.utmp_path,
                             utmpd_socket=opts.utmpd_socket, utmps_timeout=opts.utmps_timeout)
 
     try:
@@ -197,7 +198,7 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
         log(LOG_NOTICE, f"open_session: {note}: {_context(handle)}")
     if not opts.nowtmp:
         try:
-            wtmp_log = _wtmp(opts)
+            wtmp_log = _wtmp(opts, backend)
             wtmp_log.append(entry.record)
             entry = entry._replace(wtmp=wtmp_log)
         except PyutmpError as err:
@@ -341,8 +342,8 @@ def _close_databases(handle: Handle, opts: Options, entry: api.UtmpEntry | None
     return None if found is None else PAM_SUCCESS
 
 
-def _wtmp(opts: Options) -> WtmpStore:
-    return wtmp_store(opts.backend, opts.wtmp_path, opts.wtmpd_socket, opts.utmpd_socket,
+def _wtmp(opts: Options, backend: str | None = None) -> WtmpStore:
+    return wtmp_store(backend or opts.backend, opts.wtmp_path, opts.wtmpd_socket, opts.utmpd_socket,
                       opts.utmps_timeout)
 
 

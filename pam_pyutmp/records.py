@@ -22,14 +22,6 @@ def text_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def fill_field(field: Any, data: bytes) -> None:
-    # The field rules size every value; this check keeps a bug from writing
-    # past the field.
-    if len(data) > ffi.sizeof(field):
-        raise ValueError(f"{len(data)} bytes do not fit a {ffi.sizeof(field)}-byte field")
-    ffi.memmove(field, data, len(data))
-
-
 class Record(NamedTuple):
     """A utmpx record.  Strings decode the raw field bytes losslessly."""
 

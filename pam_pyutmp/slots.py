@@ -1,115 +1,101 @@
 """Which utmp slot a session takes, and whether it still holds it.
 
-The same rules for every store (utmp files, the utmps daemon): a session on a
-terminal takes the terminal's slot as login does, one without a terminal gets
-a slot of its own, and a logout only ever closes the slot of its own login.
+The rules are C (csrc/pyutmp_slots.c), one copy for every store: a session on
+a terminal takes the terminal's slot as login does, one without a terminal
+gets a slot of its own, and a logout only ever closes the slot of its own
+login.  The utmp files apply them in the call that writes
+(:mod:`pam_pyutmp.utmpfile`); the utmps daemon's client reads, asks here, and
+puts (:mod:`pam_pyutmp.utmps`).
 """
 
 from __future__ import annotations
 
 import errno
-import os
 
+from pam_pyutmp._core import ffi, lib
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import UtmpError
 from pam_pyutmp.fields import clean_info
-from pam_pyutmp.records import Record
-from pam_pyutmp.stores import UtmpStore
-from pam_pyutmp.system import DEAD_PROCESS, LINE_SIZE, USER_PROCESS
+from pam_pyutmp.records import Record, field_text
+from pam_pyutmp.system import DEAD_PROCESS, LINE_SIZE
+
+if TYPE_CHECKING:
+    from typing import Any
 
 # Sessions without a tty get ids "P000".."Pzzz": no tty name ends that way,
 # so they never take a slot of login, sshd or a terminal emulator.
-NOTTY_ID_PREFIX = "P"
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-NOTTY_SLOTS = len(_DIGITS) ** 3
+NOTTY_ID_PREFIX = chr(lib.PYUTMP_NOTTY_ID_PREFIX)
+NOTTY_SLOTS: int = lib.PYUTMP_NOTTY_SLOTS
+
+
+def label_bytes(label: str) -> bytes:
+    """The service name that starts a tty-less line ("su" of "su/0").
+
+    It gets the host's rules: control characters such as ESC, and bytes that
+    are not UTF-8, must not reach ut_line.  Cut to leave room for the shortest
+    number; the C side cuts it further, on a character boundary, for longer ones.
+    """
+    return clean_info("service", label, LINE_SIZE - len("/0")).value
+
+
+def notty_slot(record: Record, label: str, n: int) -> Record:
+    """``record`` on tty-less slot ``n``: id "P" and three base-36 digits,
+    line "<label>/<n>"."""
+    rec = record.to_c()
+    lib.pyutmp_notty_slot(rec, label_bytes(label), n)
+    return placed(record, rec)
 
 
 def notty_id(n: int) -> str:
-    return NOTTY_ID_PREFIX + _DIGITS[n // 1296] + _DIGITS[n // 36 % 36] + _DIGITS[n % 36]
+    rec = ffi.new("struct pyutmp_record *")
+    lib.pyutmp_notty_slot(rec, b"", n)
+    return field_text(rec.id)
 
 
-def notty_line(label: str, n: int) -> str:
-    """A line unique among live tty-less sessions, e.g. "su/0": `last` pairs
-    logins with logouts by line, so two live sessions must never share one."""
-    suffix = f"/{n}".encode()
-    # The label (a PAM service name) gets the host's rules: control characters such
-    # as ESC, and bytes that are not UTF-8, must not reach ut_line.
-    head = clean_info("service", label, LINE_SIZE - len(suffix)).value
-    return (head + suffix).decode("utf-8")
+def placed(record: Record, rec: Any) -> Record:
+    """``record`` with the id and line the C rules gave ``rec``."""
+    slot_id, line = field_text(rec.id), field_text(rec.line)
+    if slot_id == record.id and line == record.line:
+        return record  # it kept its tty's slot: the common case
+    return record._replace(id=slot_id, line=line)
 
 
-def open_slot(store: UtmpStore, record: Record, label: str, has_tty: bool) -> Record:
-    """Write a new session's USER_PROCESS record; return it as written.
+def no_free_slot(where: str) -> UtmpError:
+    return UtmpError(errno.EUSERS, "every tty-less utmp slot is in use", where)
 
-    A session on a tty takes the tty's slot, as login does, unless a live
-    session of another process holds it (su or a nested login on the same
-    terminal): overwriting it would drop that outer session from `who` and
-    end it at our logout.  Such a session, and one without a tty, gets a
-    slot of its own instead.
+
+def _snapshot(slots: list[Record]) -> Any:
+    snapshot = ffi.new("struct pyutmp_record[]", len(slots))
+    for index, slot in enumerate(slots):
+        snapshot[index] = slot.to_c()[0]
+    return snapshot
+
+
+def choose(slots: list[Record], record: Record, label: str, has_tty: bool,
+           where: str) -> Record:
+    """The slot a new session takes among ``slots``: its tty's, unless a live
+    session of another process holds that (su or a nested login on the same
+    terminal: overwriting it would drop that outer session from `who` and end
+    it at our logout), else the lowest free tty-less one."""
+    rec = record.to_c()
+    code = lib.pyutmp_slot_choose(_snapshot(slots), len(slots), rec, has_tty,
+                                  label_bytes(label))
+    if code:
+        raise no_free_slot(where)
+    return placed(record, rec)
+
+
+def holds(slots: list[Record], record: Record, put_matches_line: bool) -> bool:
+    """Whether the slot a put of ``record``'s logout overwrites still holds
+    ``record``'s session: one closed already, or one a newer login on the
+    same tty took over, is to be left alone (a second DEAD_PROCESS, or a
+    logout in wtmp, would end the wrong session in `last`).
+
+    ``put_matches_line``: the store overwrites only a slot whose ut_line is
+    the record's too (utmpd), not any slot with its ut_id (glibc's files).
     """
-    with store.exclusive():
-        slots = store.read()
-        if has_tty and not any(_held_by_other(slot, record) for slot in slots):
-            store.put(record)
-            return record
-        live = {slot.id for slot in slots if slot.type == USER_PROCESS}
-        # The lowest free id, so ended sessions' ids are reused and utmp
-        # does not grow with every login.
-        for n in range(NOTTY_SLOTS):
-            if notty_id(n) not in live:
-                slotted = record._replace(id=notty_id(n), line=notty_line(label, n))
-                store.put(slotted)
-                return slotted
-    raise UtmpError(errno.ENOSPC, "every tty-less utmp slot is in use", store.name)
-
-
-def _held_by_other(slot: Record, record: Record) -> bool:
-    # The line counts as well as the id: login (shadow) gives pts/3 the id
-    # "/3", not "ts/3", and `last` pairs by line, so a second session on the
-    # line would end login's session in wtmp at this one's start.
-    return (
-        slot.type == USER_PROCESS
-        and (slot.id == record.id or slot.line == record.line)
-        and slot.pid != record.pid
-        and _alive(slot.pid)
-    )
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _same_session(slot: Record, record: Record) -> bool:
-    return (slot.type, slot.line, slot.user, slot.pid, slot.tv_sec, slot.tv_usec) == (
-        USER_PROCESS, record.line, record.user, record.pid, record.tv_sec, record.tv_usec)
-
-
-def close_slot(store: UtmpStore, record: Record, logout: Record) -> bool:
-    """Write ``logout`` over ``record``'s slot if that slot still holds it.
-
-    A slot that was closed already, or that a newer login on the same tty
-    took over, is left alone (False): a second DEAD_PROCESS, or a logout in
-    wtmp, would end the wrong session in `last`, or list one logout twice.
-    """
-    with store.exclusive():
-        for slot in store.read():
-            # The slot put() will overwrite: the first with the id, and for
-            # utmpd also the line (an ended tty-less session of another
-            # service can keep the same id there under its own line).
-            if (slot.id == record.id and slot.type in (USER_PROCESS, DEAD_PROCESS)
-                    and (slot.line == record.line or not store.put_matches_line)):
-                if not _same_session(slot, record):
-                    return False
-                store.put(logout)
-                return True
-    return False
+    return bool(lib.pyutmp_slot_holds(_snapshot(slots), len(slots), record.to_c(),
+                                      put_matches_line))
 
 
 def dead(record: Record, tv_sec: int, tv_usec: int) -> Record:

@@ -16,7 +16,6 @@ from pam_pyutmp.system import DEFAULT_UTMP, DEFAULT_WTMP
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from contextlib import AbstractContextManager
 
 BACKENDS = ("auto", "files", "utmps")
 # Compiled into libutmps (./configure --with-utmpd-socket=...); Alpine keeps these.
@@ -39,13 +38,14 @@ class UtmpStore(Protocol):
     def put(self, record: Record) -> None:
         """Write the record over the slot with its ut_id, else into a new slot."""
 
-    @property
-    def put_matches_line(self) -> bool:
-        """True when put() overwrites only a slot whose ut_line is the record's
-        too (utmpd), False when any slot with its ut_id (glibc's files)."""
+    def login(self, record: Record, label: str, has_tty: bool) -> Record:
+        """Write a new session's record into the slot :mod:`pam_pyutmp.slots`
+        gives it (a tty-less one named after ``label`` when it needs one);
+        return it as written.  Our other writers wait meanwhile."""
 
-    def exclusive(self) -> AbstractContextManager[None]:
-        """Hold off our other writers during a read-decide-write step."""
+    def logout(self, record: Record, logout: Record) -> bool:
+        """Write ``logout`` over ``record``'s slot if the slot still holds
+        ``record``'s session; False, writing nothing, if not."""
 
 
 class WtmpStore(Protocol):
@@ -61,8 +61,6 @@ class WtmpStore(Protocol):
 
 
 class UtmpFile:
-    put_matches_line = False  # pututxline() replaces by ut_id alone
-
     def __init__(self, path: str) -> None:
         self.name = path
 
@@ -72,8 +70,11 @@ class UtmpFile:
     def put(self, record: Record) -> None:
         utmpfile.put(self.name, record)
 
-    def exclusive(self) -> AbstractContextManager[None]:
-        return utmpfile.UtmpLock(self.name)
+    def login(self, record: Record, label: str, has_tty: bool) -> Record:
+        return utmpfile.login(self.name, record, label, has_tty)
+
+    def logout(self, record: Record, logout: Record) -> bool:
+        return utmpfile.logout(self.name, record, logout)
 
 
 class WtmpFile:

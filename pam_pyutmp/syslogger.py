@@ -36,21 +36,24 @@ def escape(text: str) -> str:
 
 def fields(**values: object) -> str:
     """``key=value`` pairs for log shippers; values with spaces or quotes are quoted."""
-    out = []
-    for key, value in values.items():
-        text = escape("" if value is None else str(value))
-        # One word exactly when it is not empty and has no whitespace (split() knows
-        # the same whitespace as isspace()); checked at C speed, twice per session.
-        if len(text.split()) != 1 or '"' in text or "=" in text:
-            text = '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        out.append(f"{key}={text}")
-    return " ".join(out)
+    return " ".join([f"{key}={_value(value)}" for key, value in values.items()])
+
+
+def _value(value: object) -> str:
+    text = escape("" if value is None else str(value))
+    # One word exactly when it is not empty and has no whitespace (split() knows
+    # the same whitespace as isspace(); printable text has no other than the
+    # space), quote or "=".  Checked at C speed: this runs for every field of
+    # every session.
+    one_word = " " not in text if text.isprintable() else len(text.split()) == 1
+    if text and one_word and '"' not in text and "=" not in text:
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def log(priority: int, message: str) -> None:
     """Send one line; a missing or full log socket never fails a login."""
-    stamp = time.strftime("%b %e %H:%M:%S")
-    text = f"<{LOG_AUTHPRIV | priority}>{stamp} {IDENT}[{os.getpid()}]: {escape(message)}"
+    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{os.getpid()}]: {escape(message)}"
     data = text.encode("utf-8", "backslashreplace")
     if _send_datagram(data):
         return
@@ -66,6 +69,23 @@ def log(priority: int, message: str) -> None:
         sock.close()
 
 
+_stamp_second = -1
+_stamp = ""
+
+
+def _timestamp() -> str:
+    """syslog's "Nov 26 16:20:05", made once per second: a host that runs many
+    sessions would otherwise format the same stamp again and again."""
+    global _stamp_second, _stamp
+    second = int(time.time())
+    if second != _stamp_second:
+        _stamp, _stamp_second = time.strftime("%b %e %H:%M:%S", time.localtime(second)), second
+    return _stamp
+
+
+# How long a line may wait for room when the log daemon's queue is full.
+SEND_TIMEOUT = 0.5
+
 # The datagram socket lines go through, and the path it is connected to: a
 # process that outlives its logins (pam_pyutmp.so keeps Python) keeps one.
 _datagram: _socket.socket | None = None
@@ -75,7 +95,7 @@ _datagram_path = ""
 def _connected(kind: int) -> _socket.socket:
     sock = _socket.socket(_socket.AF_UNIX, kind | _socket.SOCK_CLOEXEC)
     try:
-        sock.settimeout(0.5)
+        sock.settimeout(SEND_TIMEOUT)
         sock.connect(SOCKET_PATH)
     except OSError:
         sock.close()
@@ -94,11 +114,26 @@ def _send_datagram(data: bytes) -> bool:
                 _datagram, _datagram_path = _connected(_socket.SOCK_DGRAM), SOCKET_PATH
             except OSError:
                 return False
+            _datagram.setblocking(False)
         try:
-            _datagram.send(data)
+            _send(_datagram, data)
             return True
         except TimeoutError:
             return False  # the daemon lags: no second wait
         except OSError:
             continue
     return False
+
+
+def _send(sock: _socket.socket, data: bytes) -> None:
+    """Send on a non-blocking socket: at once, without a poll(2) first (which a
+    socket with a timeout does before every send); only when the daemon's queue
+    is full, wait up to SEND_TIMEOUT for room."""
+    try:
+        sock.send(data)
+    except BlockingIOError:
+        sock.settimeout(SEND_TIMEOUT)
+        try:
+            sock.send(data)
+        finally:
+            sock.setblocking(False)

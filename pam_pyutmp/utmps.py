@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO, NoReturn
 
+from pam_pyutmp import slots
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UtmpError, WtmpError
 from pam_pyutmp.records import Record
 from pam_pyutmp.stores import DEFAULT_UTMPS_TIMEOUT
@@ -345,11 +346,6 @@ class UtmpdClient:
     one deadline for the whole step.
     """
 
-    # The daemon overwrites only a record whose ut_line is the new one's too
-    # (glibc's files: any record with the same ut_id); slots.close_slot needs
-    # to know which slot a put will overwrite.
-    put_matches_line = True
-
     def __init__(self, socket_path: str, timeout: float = DEFAULT_UTMPS_TIMEOUT) -> None:
         self.name = socket_path
         self.timeout = timeout
@@ -378,6 +374,21 @@ class UtmpdClient:
         with self._session() as session:
             session.rewind()
             session.putline(record)
+
+    def login(self, record: Record, label: str, has_tty: bool) -> Record:
+        with self.exclusive():
+            chosen = slots.choose(self.read(), record, label, has_tty, self.name)
+            self.put(chosen)
+            return chosen
+
+    def logout(self, record: Record, logout: Record) -> bool:
+        with self.exclusive():
+            # The daemon overwrites only a record whose ut_line is the new one's
+            # too (glibc's files: any record with the same ut_id).
+            if not slots.holds(self.read(), record, put_matches_line=True):
+                return False
+            self.put(logout)
+            return True
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
