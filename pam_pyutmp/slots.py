@@ -101,7 +101,7 @@ def holds(slots: list[Record], record: Record, put_matches_line: bool) -> bool:
 def dead(record: Record, tv_sec: int, tv_usec: int) -> Record:
     """The record that ends ``record``'s session, as logout(3) writes it:
     same line and id, no user or host."""
-    return record._replace(
-        type=DEAD_PROCESS, user="", host="", tv_sec=tv_sec, tv_usec=tv_usec,
-        addr_v6=bytes(16),
-    )
+    # Built whole rather than with _replace(), which binds its changes in Python:
+    # this runs for every logout.
+    return Record(DEAD_PROCESS, record.pid, record.line, record.id, "", "", record.session,
+                  tv_sec, tv_usec, bytes(16))

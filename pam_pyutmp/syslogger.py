@@ -40,6 +40,8 @@ def fields(**values: object) -> str:
 
 
 def _value(value: object) -> str:
+    if value.__class__ is int:  # pid, uid: nothing to escape or quote
+        return str(value)
     text = escape("" if value is None else str(value))
     # One word exactly when it is not empty and has no whitespace (split() knows
     # the same whitespace as isspace(); printable text has no other than the
