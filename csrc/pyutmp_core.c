@@ -334,53 +334,57 @@ out:
     return err;
 }
 
+/* Takes the utmpx mutex and our writers' lock, and reads the slots; every
+ * call is followed by slots_end(), whatever it returned. */
+static int slots_begin(const char *path, int timeout_ms, int *fd, struct pyutmp_record **slots,
+                       size_t *count)
+{
+    *slots = NULL;
+    *count = 0;
+    pthread_mutex_lock(&utmpx_api_lock);
+    *fd = open_for_writers(path, timeout_ms);
+    if (*fd < 0)
+        return -*fd;
+    return read_slots(*fd, timeout_ms, slots, count);
+}
+
+static void slots_end(int fd, struct pyutmp_record *slots)
+{
+    if (fd >= 0)
+        close(fd); /* also releases the flock */
+    pthread_mutex_unlock(&utmpx_api_lock);
+    free(slots);
+}
+
 int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
                       const char *label, int lock_timeout_ms)
 {
-    struct pyutmp_record *slots = NULL;
+    struct pyutmp_record *slots;
     size_t count;
-    int fd, err;
+    int fd, err = slots_begin(path, lock_timeout_ms, &fd, &slots, &count);
 
-    pthread_mutex_lock(&utmpx_api_lock);
-    fd = open_for_writers(path, lock_timeout_ms);
-    if (fd < 0) {
-        err = -fd;
-    } else {
-        err = read_slots(fd, lock_timeout_ms, &slots, &count);
-        if (!err)
-            err = pyutmp_slot_choose(slots, count, rec, has_tty, label);
-        if (!err)
-            err = put_locked(path, rec);
-        close(fd); /* also releases the flock */
-    }
-    pthread_mutex_unlock(&utmpx_api_lock);
-    free(slots);
+    if (!err)
+        err = pyutmp_slot_choose(slots, count, rec, has_tty, label);
+    if (!err)
+        err = put_locked(path, rec);
+    slots_end(fd, slots);
     return err;
 }
 
 int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
                        const struct pyutmp_record *logout, int lock_timeout_ms, int *written)
 {
-    struct pyutmp_record *slots = NULL;
+    struct pyutmp_record *slots;
     size_t count;
-    int fd, err;
+    int fd, err = slots_begin(path, lock_timeout_ms, &fd, &slots, &count);
 
     *written = 0;
-    pthread_mutex_lock(&utmpx_api_lock);
-    fd = open_for_writers(path, lock_timeout_ms);
-    if (fd < 0) {
-        err = -fd;
-    } else {
-        err = read_slots(fd, lock_timeout_ms, &slots, &count);
-        /* pututxline() overwrites the first slot with the id, whatever its line. */
-        if (!err && pyutmp_slot_holds(slots, count, rec, 0)) {
-            err = put_locked(path, logout);
-            *written = !err;
-        }
-        close(fd);
+    /* pututxline() overwrites the first slot with the id, whatever its line. */
+    if (!err && pyutmp_slot_holds(slots, count, rec, 0)) {
+        err = put_locked(path, logout);
+        *written = !err;
     }
-    pthread_mutex_unlock(&utmpx_api_lock);
-    free(slots);
+    slots_end(fd, slots);
     return err;
 }
 

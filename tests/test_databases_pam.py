@@ -12,36 +12,17 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pamfakes import handle
 
 from pam_pyutmp import pam, syslogger, utmpfile
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
 
 SESSIONS = 200
 TIMEOUT = 120  # only a deadlock would get near it
-
-
-@dataclass
-class FakeHandle:
-    items: dict[str, str | None]
-    key: int = 1
-    shown: list[str] = field(default_factory=list)
-
-    def item(self, name: str) -> str | None:
-        return self.items.get(name)
-
-    def info(self, text: str) -> None:
-        self.shown.append(text)
-
-
-def handle(key: int = 1, **items: str | None) -> FakeHandle:
-    base: dict[str, str | None] = {"service": "svc", "user": "root"}
-    base.update(items)
-    return FakeHandle(base, key)
 
 
 class LogSocket:

@@ -9,27 +9,14 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pamfakes import FakeHandle, handle
 
 from pam_pyutmp import pam, syslogger, utmpfile
 from pam_pyutmp.options import parse
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
-
-
-@dataclass
-class FakeHandle:
-    items: dict[str, str | None]
-    key: int = 1
-    shown: list[str] = field(default_factory=list)
-
-    def item(self, name: str) -> str | None:
-        return self.items.get(name)
-
-    def info(self, text: str) -> None:
-        self.shown.append(text)
 
 
 class LogSocket:
@@ -65,12 +52,6 @@ def forget_open_sessions() -> Iterator[None]:
 @pytest.fixture
 def args(acct) -> list[str]:
     return [f"utmp={acct.utmp}", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}"]
-
-
-def handle(**items: str | None) -> FakeHandle:
-    base: dict[str, str | None] = {"service": "svc", "user": "root"}
-    base.update(items)
-    return FakeHandle(base)
 
 
 def test_open_and_close_write_the_records_and_log_one_line_each(acct, args, logs, tty) -> None:
