@@ -174,9 +174,6 @@ static void start_python(void)
         if (append_paths(&config.module_search_paths, PYUTMP_SYS_PATH) != 0)
             status = PyStatus_NoMemory();
     }
-    /* A warning would go to the host's stderr: a socket or a user's terminal. */
-    if (!PyStatus_Exception(status))
-        status = PyWideStringList_Append(&config.warnoptions, L"ignore");
     if (!PyStatus_Exception(status))
         status = Py_InitializeFromConfig(&config);
     PyConfig_Clear(&config);
@@ -184,6 +181,11 @@ static void start_python(void)
         fail("Python initialisation failed: %s", status.err_msg);
         return;
     }
+    /* The host's stdout and stderr are a socket or a user's terminal: nothing
+     * of ours goes there.  With None in their place Python drops what would
+     * be written (a warning, an error in a callback) instead of writing it. */
+    if (PySys_SetObject("stdout", Py_None) != 0 || PySys_SetObject("stderr", Py_None) != 0)
+        PyErr_Clear();
     if (pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child) != 0) {
         /* Python runs, so this is no failure of the call; but a later fork
          * with two threads in Python could hang the child. */

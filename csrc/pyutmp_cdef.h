@@ -42,7 +42,7 @@ const char *pyutmp_default_utmp_path(void);
 const char *pyutmp_default_wtmp_path(void);
 const char *pyutmp_default_lastlog_path(void);
 
-int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec);
+int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_timeout_ms);
 int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
                       const char *label, int lock_timeout_ms);
 int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
@@ -50,6 +50,8 @@ int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
 void pyutmp_notty_slot(struct pyutmp_record *rec, const char *label, unsigned n);
 int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
                        struct pyutmp_record *rec, int has_tty, const char *label);
+size_t pyutmp_slot_index(const struct pyutmp_record *slots, size_t count,
+                         const struct pyutmp_record *rec);
 int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
                       const struct pyutmp_record *rec, int put_matches_line);
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,

@@ -1,5 +1,6 @@
-/* The accounting core of pam_pyutmp: utmp through the C library's utmpx API,
- * wtmp and lastlog as whole records under bounded fcntl locks. */
+/* The accounting core of pam_pyutmp: utmp, wtmp and lastlog as whole records
+ * of the C library's <utmpx.h> and <lastlog.h> layouts, written under the C
+ * library's own fcntl lock protocol with a bounded wait. */
 #define _GNU_SOURCE
 #define _FILE_OFFSET_BITS 64
 
@@ -25,21 +26,19 @@
 #define _PATH_WTMPX _PATH_WTMP
 #endif
 
-/* utmpxname() and the setutxent() cursor are process-wide state; the host
- * program (login, sshd) may use them too, so hold them only inside one call.
- * The lock also covers every descriptor that holds our writers' lock on a
- * utmp file, so no fork copies one (flock belongs to the open file: a child's
- * copy would keep the file locked after we let go). */
-static pthread_mutex_t utmpx_api_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Our descriptors of a utmp file hold our writers' flock, which belongs to the
+ * open file: a child forked meanwhile would keep the file locked after we let
+ * go.  Threads of one process are not kept apart by fcntl locks either.  So
+ * every use of such a descriptor happens under this mutex, and fork() waits
+ * for it. */
+static pthread_mutex_t utmp_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* A host that forks while another of its threads holds the lock would give
- * the child a lock nobody there can release: fork() waits for it instead. */
-static void utmpx_api_lock_take(void) { pthread_mutex_lock(&utmpx_api_lock); }
-static void utmpx_api_lock_give(void) { pthread_mutex_unlock(&utmpx_api_lock); }
+static void utmp_lock_take(void) { pthread_mutex_lock(&utmp_lock); }
+static void utmp_lock_give(void) { pthread_mutex_unlock(&utmp_lock); }
 
-__attribute__((constructor)) static void utmpx_api_lock_across_fork(void)
+__attribute__((constructor)) static void utmp_lock_across_fork(void)
 {
-    pthread_atfork(utmpx_api_lock_take, utmpx_api_lock_give, utmpx_api_lock_give);
+    pthread_atfork(utmp_lock_take, utmp_lock_give, utmp_lock_give);
 }
 
 _Static_assert(sizeof(((struct lastlog *)0)->ll_line) == PYUTMP_LINE_SIZE,
@@ -103,39 +102,6 @@ int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *ou
     memcpy(&u, raw, sizeof(u));
     from_utmpx(&u, out);
     return 0;
-}
-
-/* pututxline() of rec into the utmp file at path; utmpx_api_lock is held. */
-static int put_locked(const char *path, const struct pyutmp_record *rec)
-{
-    struct utmpx u;
-    int err = to_utmpx(rec, &u);
-
-    if (err)
-        return err;
-    if (utmpxname(path) != 0) {
-        err = errno ? errno : ENOMEM;
-    } else {
-        setutxent();
-        errno = 0;
-        /* pututxline() replaces the slot with the same ut_id, or appends. */
-        if (pututxline(&u) == NULL)
-            err = errno ? errno : EIO;
-        endutxent();
-    }
-    /* Leave the host program's utmpx API pointing at the system file. */
-    utmpxname(_PATH_UTMPX);
-    return err;
-}
-
-int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec)
-{
-    int err;
-
-    pthread_mutex_lock(&utmpx_api_lock);
-    err = put_locked(path, rec);
-    pthread_mutex_unlock(&utmpx_api_lock);
-    return err;
 }
 
 /* Retries of a lock until a deadline on the monotonic clock: a stuck holder
@@ -248,19 +214,27 @@ static int write_all_or_errno(ssize_t written, size_t wanted)
     return 0;
 }
 
-/* Opens a utmp file and takes our writers' lock on it: flock(2), which is
- * independent of the fcntl lock glibc takes inside pututxline() (that would
- * release a lock of ours of its kind, as would its closing the file).  It
+/* A utmp file open for one read-decide-write step: our writers' flock(2) and
+ * the C library's write lock held, its slots read. */
+struct utmp_step {
+    int fd;
+    off_t size;                   /* the file's size under the lock */
+    struct utmpx *raw;            /* the slots as read, malloc()ed */
+    struct pyutmp_record *slots;  /* the same, decoded; malloc()ed */
+    size_t count;
+};
+
+/* Opens a utmp file and takes our writers' lock on it: flock(2), which
  * serialises our read-decide-write steps, so two of our logins never pick the
- * same free slot.  Returns the descriptor, or -errno. */
+ * same free slot, while a process that only reads waits for nobody.
+ * O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
+ * refuses anything but a regular file).  Returns the descriptor, or -errno. */
 static int open_for_writers(const char *path, int timeout_ms)
 {
     struct backoff b;
     int fd, err = 0;
 
-    /* O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
-     * refuses anything but a regular file). */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
     backoff_start(&b, timeout_ms);
@@ -277,114 +251,136 @@ static int open_for_writers(const char *path, int timeout_ms)
     return fd;
 }
 
-/* Every slot of the utmp file open at fd, read under a shared fcntl lock so
- * that no record a glibc writer is halfway through is read.  *slots is
- * malloc()ed; the caller frees it. */
-static int read_slots(int fd, int timeout_ms, struct pyutmp_record **slots, size_t *count)
+/* Every slot of the utmp file open at step->fd.  The caller holds the write
+ * lock, so no record another writer is halfway through is read. */
+static int read_slots(struct utmp_step *step)
 {
-    struct utmpx *raw = NULL;
+    struct utmpx *raw;
     struct stat st;
     size_t n, got = 0;
-    int err;
+    int err = 0;
 
-    *slots = NULL;
-    *count = 0;
-    err = lock_region(fd, F_RDLCK, 0, 0, timeout_ms);
-    if (err)
-        return err;
-    if (fstat(fd, &st) != 0) {
-        err = errno;
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        err = EINVAL;
-        goto out;
-    }
+    if (fstat(step->fd, &st) != 0)
+        return errno;
+    if (!S_ISREG(st.st_mode))
+        return EINVAL;
+    step->size = st.st_size;
     n = (size_t)st.st_size / sizeof(*raw);
-    raw = malloc(n * sizeof(*raw) + 1);
-    *slots = malloc(n * sizeof(**slots) + 1);
-    if (!raw || !*slots) {
-        err = ENOMEM;
-        goto out;
-    }
+    raw = step->raw = malloc(n * sizeof(*raw) + 1);
+    step->slots = malloc(n * sizeof(*step->slots) + 1);
+    if (!raw || !step->slots)
+        return ENOMEM;
     while (got < n * sizeof(*raw)) {
-        ssize_t part = pread(fd, (char *)raw + got, n * sizeof(*raw) - got, (off_t)got);
+        ssize_t part = pread(step->fd, (char *)raw + got, n * sizeof(*raw) - got, (off_t)got);
 
         if (part < 0 && errno == EINTR)
             continue;
         if (part < 0) {
             err = errno;
-            goto out;
+            break;
         }
         if (part == 0)
-            break; /* it shrank meanwhile: the whole records read count */
+            break; /* a writer that ignores locks cut it: the whole records count */
         got += (size_t)part;
     }
-    *count = got / sizeof(*raw);
-    for (size_t i = 0; i < *count; i++)
-        from_utmpx(&raw[i], &(*slots)[i]);
-out:
-    unlock_region(fd);
-    free(raw);
-    if (err) {
-        free(*slots);
-        *slots = NULL;
-        *count = 0;
-    }
+    step->count = err ? 0 : got / sizeof(*raw);
+    for (size_t i = 0; i < step->count; i++)
+        from_utmpx(&raw[i], &step->slots[i]);
     return err;
 }
 
-/* Takes the utmpx mutex and our writers' lock, and reads the slots; every
- * call is followed by slots_end(), whatever it returned. */
-static int slots_begin(const char *path, int timeout_ms, int *fd, struct pyutmp_record **slots,
-                       size_t *count)
+/* Takes the mutex, our writers' lock and the C library's write lock (fcntl,
+ * the whole file, as pututxline() takes it: login, sshd and utempter wait
+ * for us and we for them), and reads the slots.  Every call is followed by
+ * step_end(), whatever it returned. */
+static int step_begin(const char *path, int timeout_ms, struct utmp_step *step)
 {
-    *slots = NULL;
-    *count = 0;
-    pthread_mutex_lock(&utmpx_api_lock);
-    *fd = open_for_writers(path, timeout_ms);
-    if (*fd < 0)
-        return -*fd;
-    return read_slots(*fd, timeout_ms, slots, count);
+    int err;
+
+    memset(step, 0, sizeof(*step));
+    pthread_mutex_lock(&utmp_lock);
+    step->fd = open_for_writers(path, timeout_ms);
+    if (step->fd < 0)
+        return -step->fd;
+    err = lock_region(step->fd, F_WRLCK, 0, 0, timeout_ms);
+    return err ? err : read_slots(step);
 }
 
-static void slots_end(int fd, struct pyutmp_record *slots)
+static void step_end(struct utmp_step *step)
 {
-    if (fd >= 0)
-        close(fd); /* also releases the flock */
-    pthread_mutex_unlock(&utmpx_api_lock);
-    free(slots);
+    if (step->fd >= 0)
+        close(step->fd); /* also lets go of both locks */
+    pthread_mutex_unlock(&utmp_lock);
+    free(step->raw);
+    free(step->slots);
+}
+
+/* Writes rec over the slot pututxline() would overwrite (the first with its
+ * ut_id), else appends it after the last whole record, as pututxline() does.
+ * A failed write puts back what was there: never a torn record. */
+static int step_put(struct utmp_step *step, const struct pyutmp_record *rec)
+{
+    struct utmpx u;
+    size_t index = pyutmp_slot_index(step->slots, step->count, rec);
+    off_t at = (off_t)(index * sizeof(u));
+    int err = to_utmpx(rec, &u);
+
+    if (err)
+        return err;
+    if (index == step->count) {
+        /* A writer that crashed mid-record left a torn tail: cut it, as glibc
+         * does, so the new record starts on a record boundary. */
+        at = step->size - step->size % (off_t)sizeof(u);
+        if (at != step->size && ftruncate(step->fd, at) != 0)
+            return errno;
+        err = write_all_or_errno(pwrite(step->fd, &u, sizeof(u), at), sizeof(u));
+        if (err)
+            (void)ftruncate(step->fd, at);
+        return err;
+    }
+    err = write_all_or_errno(pwrite(step->fd, &u, sizeof(u), at), sizeof(u));
+    if (err)
+        (void)pwrite(step->fd, &step->raw[index], sizeof(u), at);
+    return err;
+}
+
+int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_timeout_ms)
+{
+    struct utmp_step step;
+    int err = step_begin(path, lock_timeout_ms, &step);
+
+    if (!err)
+        err = step_put(&step, rec);
+    step_end(&step);
+    return err;
 }
 
 int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
                       const char *label, int lock_timeout_ms)
 {
-    struct pyutmp_record *slots;
-    size_t count;
-    int fd, err = slots_begin(path, lock_timeout_ms, &fd, &slots, &count);
+    struct utmp_step step;
+    int err = step_begin(path, lock_timeout_ms, &step);
 
     if (!err)
-        err = pyutmp_slot_choose(slots, count, rec, has_tty, label);
+        err = pyutmp_slot_choose(step.slots, step.count, rec, has_tty, label);
     if (!err)
-        err = put_locked(path, rec);
-    slots_end(fd, slots);
+        err = step_put(&step, rec);
+    step_end(&step);
     return err;
 }
 
 int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
                        const struct pyutmp_record *logout, int lock_timeout_ms, int *written)
 {
-    struct pyutmp_record *slots;
-    size_t count;
-    int fd, err = slots_begin(path, lock_timeout_ms, &fd, &slots, &count);
+    struct utmp_step step;
+    int err = step_begin(path, lock_timeout_ms, &step);
 
     *written = 0;
-    /* pututxline() overwrites the first slot with the id, whatever its line. */
-    if (!err && pyutmp_slot_holds(slots, count, rec, 0)) {
-        err = put_locked(path, logout);
+    if (!err && pyutmp_slot_holds(step.slots, step.count, rec, 0)) {
+        err = step_put(&step, logout);
         *written = !err;
     }
-    slots_end(fd, slots);
+    step_end(&step);
     return err;
 }
 

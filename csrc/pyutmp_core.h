@@ -50,7 +50,9 @@ const char *pyutmp_default_utmp_path(void);
 const char *pyutmp_default_wtmp_path(void);
 const char *pyutmp_default_lastlog_path(void);
 
-int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec);
+/* Writes rec over the slot with its ut_id (pyutmp_slot_index()), else into a
+ * new one, under our writers' lock and the C library's write lock. */
+int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_timeout_ms);
 /* Writes a new session's USER_PROCESS record: the slot pyutmp_slot_choose()
  * gives it, under our writers' lock (rec gets the id and line of a tty-less
  * slot when it takes one).  EUSERS: every tty-less slot is in use. */
@@ -71,8 +73,15 @@ void pyutmp_notty_slot(struct pyutmp_record *rec, const char *label, unsigned n)
  * (EUSERS when there is none). */
 int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
                        struct pyutmp_record *rec, int has_tty, const char *label);
-/* 1 when the slot a put of rec's logout overwrites (the first with rec's id,
- * and with rec's line too when put_matches_line) still holds rec's session. */
+/* The slot pututxline() writes rec over, as glibc chooses it: the first
+ * RUN_LVL, BOOT_TIME, NEW_TIME or OLD_TIME record of rec's type for those
+ * types, else the first INIT, LOGIN, USER or DEAD process record with rec's
+ * id.  count: none, rec goes into a new slot at the end. */
+size_t pyutmp_slot_index(const struct pyutmp_record *slots, size_t count,
+                         const struct pyutmp_record *rec);
+/* 1 when the slot a put of rec's logout overwrites (pyutmp_slot_index() for
+ * the files; for utmpd, whose put_matches_line, the first USER or DEAD record
+ * with rec's id and line) still holds rec's session. */
 int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
                       const struct pyutmp_record *rec, int put_matches_line);
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,

@@ -121,18 +121,46 @@ static int same_session(const struct pyutmp_record *slot, const struct pyutmp_re
         && slot->tv_usec == rec->tv_usec;
 }
 
+size_t pyutmp_slot_index(const struct pyutmp_record *slots, size_t count,
+                         const struct pyutmp_record *rec)
+{
+    size_t i;
+
+    for (i = 0; i < count; i++) {
+        int type = slots[i].type;
+
+        /* glibc's rule: a record of these types goes over the one of its type... */
+        if (rec->type == RUN_LVL || rec->type == BOOT_TIME || rec->type == NEW_TIME
+            || rec->type == OLD_TIME) {
+            if (type == rec->type)
+                break;
+        /* ...any other over the first process record with its id. */
+        } else if ((type == INIT_PROCESS || type == LOGIN_PROCESS || type == USER_PROCESS
+                    || type == DEAD_PROCESS)
+                   && SAME_FIELD(slots[i].id, rec->id)) {
+            break;
+        }
+    }
+    return i;
+}
+
 int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
                       const struct pyutmp_record *rec, int put_matches_line)
 {
+    if (!put_matches_line) {
+        size_t i = pyutmp_slot_index(slots, count, rec);
+
+        return i < count && same_session(&slots[i], rec);
+    }
     for (size_t i = 0; i < count; i++) {
         const struct pyutmp_record *slot = &slots[i];
 
-        /* The slot a put will overwrite: the first with the id, and for utmpd
-         * also the line (an ended tty-less session of another service can keep
-         * the same id there under its own line). */
+        /* The slot utmpd's put overwrites: the first with the id and the line
+         * (an ended tty-less session of another service can keep the same id
+         * there under its own line). */
         if (SAME_FIELD(slot->id, rec->id)
             && (slot->type == USER_PROCESS || slot->type == DEAD_PROCESS)
-            && (!put_matches_line || SAME_FIELD(slot->line, rec->line)))
+            && SAME_FIELD(slot->line, rec->line))
             return same_session(slot, rec);
     }
     return 0;

@@ -7,7 +7,9 @@ the lastlog line, and uids up to 2**32-2.
 
 from __future__ import annotations
 
-import os
+# os's C half, the very same functions: os itself would bring _collections_abc
+# into every start of Python that runs a session.
+import posix
 import pwd
 import time
 
@@ -27,10 +29,11 @@ from pam_pyutmp.system import (
 )
 
 if TYPE_CHECKING:
+    from os import PathLike
     from typing import TypeAlias
 
 # A string at run time (typing stays unimported); annotations alone use it.
-PathArg: TypeAlias = "str | os.PathLike[str] | None"
+PathArg: TypeAlias = "str | PathLike[str] | None"
 NOTTY_LABEL = "notty"
 # The cap is read from login.defs unless a caller passes one (None: no cap).
 FROM_LOGIN_DEFS = -1
@@ -112,8 +115,8 @@ def put_utmp(
     user_bytes = clean_user(user)
     line = tty_line(tty)
     cleaned_host = clean_host(host)
-    pid = os.getpid() if pid is None else pid
-    session = os.getsid(0) if session is None else session
+    pid = posix.getpid() if pid is None else pid
+    session = posix.getsid(0) if session is None else session
     tv_sec, tv_usec = _now()
     label = service or NOTTY_LABEL
     record = Record(
@@ -156,7 +159,7 @@ def _undo_login(utmp_db: UtmpStore, record: Record) -> None:
 
 
 def _opt_path(path: PathArg) -> str | None:
-    return None if path is None else os.fspath(path)
+    return None if path is None else posix.fspath(path)
 
 
 def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathArg = None) -> bool:
@@ -168,8 +171,8 @@ def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathAr
     nothing, when the session was already closed or its slot now belongs to a
     newer login.
     """
-    utmp_db = entry.utmp if utmp_path is None else UtmpFile(os.fspath(utmp_path))
-    wtmp_log = entry.wtmp if wtmp_path is None else WtmpFile(os.fspath(wtmp_path))
+    utmp_db = entry.utmp if utmp_path is None else UtmpFile(posix.fspath(utmp_path))
+    wtmp_log = entry.wtmp if wtmp_path is None else WtmpFile(posix.fspath(wtmp_path))
     logout = slots.dead(entry.record, *_now())
     utmp_error: PyutmpError | None = None
     if utmp_db is not None:

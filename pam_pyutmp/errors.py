@@ -7,7 +7,10 @@ involved, ``filename``; ``str()`` of any of them is a complete log line.
 from __future__ import annotations
 
 import errno as errno_codes
-import os
+
+# os's C half, the very same functions: os itself would bring _collections_abc
+# into every start of Python that runs a session.
+import posix
 
 
 class PyutmpError(OSError):
@@ -80,5 +83,5 @@ def check(code: int, error: type[PyutmpError], action: str, path: str | None) ->
     elif code == errno_codes.EINVAL:
         reason = "not a regular file or not a valid record"
     else:
-        reason = os.strerror(code)
+        reason = posix.strerror(code)
     raise error(code, f"{action}: {reason}", path)

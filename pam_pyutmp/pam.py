@@ -7,10 +7,12 @@ serves ``pam_python.so`` (see :mod:`pam_pyutmp.pam_module`) and tests.
 
 from __future__ import annotations
 
-import os
+# os's C half, the very same functions: os itself would bring _collections_abc
+# into every start of Python that runs a session.
+import posix
 import pwd
-import stat
 import time
+from _stat import S_ISCHR  # stat's C half, for the same reason
 
 from pam_pyutmp import api
 from pam_pyutmp._typing import TYPE_CHECKING, Protocol
@@ -89,7 +91,7 @@ def _guarded(name: str, step: Callable[[Handle, int, Options], int], handle: Han
 
         where = traceback.extract_tb(err.__traceback__)[-1]
         log(LOG_ERR, f"{name}: internal error {type(err).__name__}: {err} "
-                     f"(at {os.path.basename(where.filename)}:{where.lineno})")
+                     f"(at {where.filename.rpartition('/')[2]}:{where.lineno})")
         return PAM_SYSTEM_ERR
 
 
@@ -105,7 +107,7 @@ def terminal(tty: str | None) -> str | None:
         return tty
     path = tty if tty.startswith("/dev/") else "/dev/" + tty
     try:
-        return tty if stat.S_ISCHR(os.stat(path).st_mode) else None
+        return tty if S_ISCHR(posix.stat(path).st_mode) else None
     except (OSError, ValueError):
         return None
 
@@ -116,7 +118,7 @@ def _context(handle: Handle, entry: api.UtmpEntry | None = None, **extra: object
         "user": handle.item("user"),
         "tty": handle.item("tty"),
         "host": handle.item("rhost") or handle.item("xdisplay"),
-        "pid": os.getpid(),
+        "pid": posix.getpid(),
     }
     if entry is not None:
         values.update(line=entry.line, id=entry.id)
@@ -359,7 +361,7 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
         if line is None or wtmp_log is None:
             return None
         slot_id = line_id(line.encode()).decode("utf-8", "surrogateescape")
-        record = Record(USER_PROCESS, os.getpid(), line, slot_id, user, "", 0, 0, 0)
+        record = Record(USER_PROCESS, posix.getpid(), line, slot_id, user, "", 0, 0, 0)
         return api.UtmpEntry(record, None, wtmp_log)
     label = f"{handle.item('service') or api.NOTTY_LABEL}/"
     try:
@@ -374,7 +376,7 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
         and (slot.line == line or (slot.id.startswith(NOTTY_ID_PREFIX)
                                    and slot.line.startswith(label)))
     ]
-    for test in (lambda s: s.pid == os.getpid(), lambda s: s.session == os.getsid(0),
+    for test in (lambda s: s.pid == posix.getpid(), lambda s: s.session == posix.getsid(0),
                  lambda s: s.line == line, lambda s: len(candidates) == 1):
         chosen = [slot for slot in candidates if test(slot)]
         if len(chosen) == 1:

@@ -6,9 +6,11 @@ business, the same for every store.
 
 from __future__ import annotations
 
-import os
+# os's C half, the very same functions: os itself would bring _collections_abc
+# into every start of Python that runs a session.
+import posix
 
-from pam_pyutmp import utmpfile
+from pam_pyutmp import system, utmpfile
 from pam_pyutmp._typing import TYPE_CHECKING, Protocol
 from pam_pyutmp.errors import InvalidFieldError
 from pam_pyutmp.records import Record
@@ -88,13 +90,34 @@ class WtmpFile:
         return utmpfile.iter_wtmp(self.name)
 
 
+# Whether a utmpd socket existed, by path, and when that was looked at.
+_utmpd_seen: dict[str, tuple[float, bool]] = {}
+
+
 def resolve_backend(backend: str, utmpd_socket: str | None) -> str:
-    """"files" or "utmps"; "auto" is utmps exactly when the utmpd socket exists."""
+    """"files" or "utmps"; "auto" is utmps exactly when the utmpd socket exists
+    (looked at once per system.RECHECK_SECONDS)."""
     if backend not in BACKENDS:
         raise InvalidFieldError("backend", f"{backend!r} is none of {', '.join(BACKENDS)}")
     if backend == "auto":
-        return "utmps" if os.path.exists(utmpd_socket or DEFAULT_UTMPD_SOCKET) else "files"
+        return "utmps" if _utmpd_exists(utmpd_socket or DEFAULT_UTMPD_SOCKET) else "files"
     return backend
+
+
+def _utmpd_exists(socket: str) -> bool:
+    now = system._clock()
+    seen = _utmpd_seen.get(socket)
+    if seen is not None and 0 <= now - seen[0] < system.RECHECK_SECONDS:
+        return seen[1]
+    try:
+        posix.stat(socket)
+        exists = True
+    except (OSError, ValueError):
+        exists = False
+    if len(_utmpd_seen) >= 16:
+        _utmpd_seen.clear()  # a caller with ever new socket paths starts over
+    _utmpd_seen[socket] = (now, exists)
+    return exists
 
 
 def utmp_store(backend: str = "auto", path: str | None = None,

@@ -9,7 +9,10 @@ from __future__ import annotations
 # socket's C half alone: the socket module imports enum and selectors, which a
 # login would pay for at every start of Python.
 import _socket
-import os
+
+# os's C half, the very same functions: os itself would bring _collections_abc
+# into every start of Python that runs a session.
+import posix
 import time
 
 from pam_pyutmp.fields import CONTROLS
@@ -36,17 +39,23 @@ def escape(text: str) -> str:
 
 def fields(**values: object) -> str:
     """``key=value`` pairs for log shippers; values with spaces or quotes are quoted."""
-    return " ".join([f"{key}={_value(value)}" for key, value in values.items()])
+    texts = ["" if value is None else str(value) for value in values.values()]
+    joined = "".join(texts)
+    # Printable text without a space, quote or "=" in any value: the common case,
+    # checked once for the whole line at C speed.  Then only an empty value is quoted.
+    if joined.isprintable() and " " not in joined and '"' not in joined and "=" not in joined:
+        return " ".join([f"{key}={text or _EMPTY}" for key, text in zip(values, texts)])
+    return " ".join([f"{key}={_value(text)}" for key, text in zip(values, texts)])
 
 
-def _value(value: object) -> str:
-    if value.__class__ is int:  # pid, uid: nothing to escape or quote
-        return str(value)
-    text = escape("" if value is None else str(value))
+_EMPTY = '""'
+
+
+def _value(value: str) -> str:
+    text = escape(value)
     # One word exactly when it is not empty and has no whitespace (split() knows
     # the same whitespace as isspace(); printable text has no other than the
-    # space), quote or "=".  Checked at C speed: this runs for every field of
-    # every session.
+    # space), quote or "=".
     one_word = " " not in text if text.isprintable() else len(text.split()) == 1
     if text and one_word and '"' not in text and "=" not in text:
         return text
@@ -55,7 +64,7 @@ def _value(value: object) -> str:
 
 def log(priority: int, message: str) -> None:
     """Send one line; a missing or full log socket never fails a login."""
-    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{os.getpid()}]: {escape(message)}"
+    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{posix.getpid()}]: {escape(message)}"
     data = text.encode("utf-8", "backslashreplace")
     if _send_datagram(data):
         return

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import os
+# os's C half, the very same functions: os itself would bring _collections_abc
+# into every start of Python that runs a session.
+import posix
+import time
 
 from pam_pyutmp._core import ffi, lib
+from pam_pyutmp._typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from os import PathLike
 
 LINE_SIZE: int = lib.PYUTMP_LINE_SIZE
 ID_SIZE: int = lib.PYUTMP_ID_SIZE
@@ -29,10 +36,16 @@ LOGIN_DEFS = "/etc/login.defs"
 UID_LIMIT = 2**32 - 2
 
 
-# login.defs read before, by path: its identity (inode, size, mtime) and the cap.
-# A process that outlives its logins (pam_pyutmp.so keeps Python) reads the file
-# again only when it changed.
-_uid_max_seen: dict[str, tuple[tuple[int, int, int], int | None]] = {}
+# How long a look at a file that decides a login (login.defs, the utmpd socket)
+# stays good: a process that runs many sessions looks once per interval, not at
+# every session, and sees an edit at most this late.
+RECHECK_SECONDS = 1.0
+_clock = time.monotonic
+
+# login.defs read before, by path: when it was looked at, its identity (inode,
+# size, mtime) and the cap.  A process that outlives its logins (pam_pyutmp.so
+# keeps Python) reads the file again only when it changed.
+_uid_max_seen: dict[str, tuple[float, tuple[int, int, int] | None, int | None]] = {}
 
 
 def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
@@ -41,16 +54,21 @@ def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
     As shadow's login.defs(5) says: no entry means no limit.  An unreadable
     file or a malformed value also means no limit, never a failed login.
     """
-    try:
-        st = os.stat(login_defs)
-    except OSError:
-        return None
-    identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+    now = _clock()
     seen = _uid_max_seen.get(login_defs)
-    if seen is not None and seen[0] == identity:
-        return seen[1]
-    cap = _read_uid_max(login_defs)
-    _uid_max_seen[login_defs] = (identity, cap)
+    if seen is not None and 0 <= now - seen[0] < RECHECK_SECONDS:
+        return seen[2]
+    try:
+        st = posix.stat(login_defs)
+    except OSError:
+        identity = None
+        cap = None
+    else:
+        identity = (st.st_ino, st.st_size, st.st_mtime_ns)
+        cap = seen[2] if seen is not None and seen[1] == identity else _read_uid_max(login_defs)
+    if len(_uid_max_seen) >= 16:
+        _uid_max_seen.clear()  # a caller with ever new paths starts over
+    _uid_max_seen[login_defs] = (now, identity, cap)
     return cap
 
 
@@ -74,5 +92,5 @@ def _read_uid_max(login_defs: str) -> int | None:
     return cap if cap is None or cap >= 0 else None
 
 
-def path_or_default(path: os.PathLike[str] | str | None, default: str) -> str:
-    return default if path is None else os.fspath(path)
+def path_or_default(path: PathLike[str] | str | None, default: str) -> str:
+    return default if path is None else posix.fspath(path)

@@ -1,4 +1,10 @@
-"""utmp and wtmp as files: the glibc world, through the C core."""
+"""utmp and wtmp as files: the glibc world, through the C core.
+
+Records have the C library's layout and are written under its lock protocol
+(an fcntl write lock over the whole file, as pututxline() and updwtmpx() take
+it), each in one open, with a bounded wait: never pututxline() itself, which
+arms alarm(2) and a SIGALRM handler in the host process and waits up to 10 s.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +25,9 @@ if TYPE_CHECKING:
 LOCK_TIMEOUT_MS = 2000
 
 
-def put(path: str, record: Record) -> None:
+def put(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
     """Write ``record`` into utmp: the slot with its ut_id, else a new one."""
-    code = lib.pyutmp_utmp_put(path.encode(), record.to_c())
+    code = lib.pyutmp_utmp_put(path.encode(), record.to_c(), lock_timeout_ms)
     check(code, UtmpError, "cannot write utmp", path)
 
 
@@ -50,8 +56,8 @@ def login(path: str, record: Record, label: str, has_tty: bool,
     """Write a new session's USER_PROCESS record into the slot the rules of
     :mod:`pam_pyutmp.slots` give it; return it as written.
 
-    One call: our writers' lock taken, the slots read, the slot chosen and
-    written, the lock let go.
+    One call: our writers' lock and the C library's write lock taken, the
+    slots read, the slot chosen and written, the locks let go.
     """
     rec = record.to_c()
     code = lib.pyutmp_utmp_login(path.encode(), rec, has_tty, slots.label_bytes(label),

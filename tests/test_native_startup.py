@@ -15,30 +15,33 @@ from pam_pyutmp import _typing, system
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 # Each costs a login milliseconds at every start of Python (typing brings re and enum;
-# collections alone is 2 ms).
+# collections alone is 2 ms, os with its _collections_abc 1 ms).
 NOT_ON_THE_LOGIN_PATH = ("typing", "re", "enum", "socket", "selectors", "random", "datetime",
                          "traceback", "ipaddress", "threading", "sqlite3", "ctypes",
-                         "contextlib", "functools", "collections")
+                         "contextlib", "functools", "collections", "os", "_collections_abc",
+                         "stat", "warnings", "json")
 
+# Plain text in and out: json would import re, enum and collections before the count.
 IMPORTED = """
-import json, sys
-sys.path[:] = json.loads(sys.argv[1])
+import sys
+sys.path[:] = sys.argv[1].split("\\n")
 before = set(sys.modules)
 import pam_pyutmp.native
-print(json.dumps(sorted(set(sys.modules) - before)))
+print("\\n".join(sorted(set(sys.modules) - before)))
 """
 
 
 def test_session_code_imports_nothing_a_session_does_not_need() -> None:
     """`import pam_pyutmp.native` in a fresh interpreter without site, as pam_pyutmp.so
-    starts it, loads none of typing, re, enum, socket, random and the other heavy modules."""
+    starts it, loads none of typing, re, enum, socket, os, random and the other heavy
+    modules."""
     probe = subprocess.run([SYSTEM_PYTHON, "-I", "-c", "import json, sys; print(json.dumps("
                             "sys.path))"], capture_output=True, text=True, check=True, cwd="/")
     paths = [path for path in json.loads(probe.stdout) if path]
-    done = subprocess.run([SYSTEM_PYTHON, "-I", "-S", "-c", IMPORTED, json.dumps(paths)],
+    done = subprocess.run([SYSTEM_PYTHON, "-I", "-S", "-c", IMPORTED, "\n".join(paths)],
                           capture_output=True, text=True, timeout=60, cwd="/")
     assert done.returncode == 0, done.stderr
-    imported = json.loads(done.stdout)
+    imported = done.stdout.split()
     assert "pam_pyutmp.pam" in imported
     assert [name for name in NOT_ON_THE_LOGIN_PATH if name in imported] == []
 
@@ -104,15 +107,25 @@ def test_named_tuple_stand_in_refuses_what_typing_refuses() -> None:
                 return self
 
 
-def test_a_changed_login_defs_is_read_again(tmp_path: Path) -> None:
-    """LASTLOG_UID_MAX is read once per login.defs version: a process that outlives its
-    logins sees an edit of the file (and its removal) at the next session."""
+def test_a_changed_login_defs_is_read_again(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """LASTLOG_UID_MAX is read once per login.defs version, and the file is looked at
+    once per RECHECK_SECONDS: a process that outlives its logins sees an edit of the
+    file (and its removal) a second later at most."""
+    now = [100.0]
+    monkeypatch.setattr(system, "_clock", lambda: now[0])
     defs = tmp_path / "login.defs"
     defs.write_text("# LASTLOG_UID_MAX 5 is a comment\nLASTLOG_UID_MAX 1000\n")
     assert system.lastlog_uid_max(str(defs)) == 1000
-    assert system.lastlog_uid_max(str(defs)) == 1000
 
     defs.write_text("LASTLOG_UID_MAX 2000000\n")
+    now[0] += system.RECHECK_SECONDS / 2
+    assert system.lastlog_uid_max(str(defs)) == 1000  # not looked at again yet
+    now[0] += system.RECHECK_SECONDS
     assert system.lastlog_uid_max(str(defs)) == 2000000
     defs.unlink()
+    now[0] += system.RECHECK_SECONDS
     assert system.lastlog_uid_max(str(defs)) is None
+    defs.write_text("LASTLOG_UID_MAX 7\n")
+    now[0] += system.RECHECK_SECONDS
+    assert system.lastlog_uid_max(str(defs)) == 7

@@ -1,10 +1,16 @@
-"""The utmps options of the PAM module line, as options.parse reads them."""
+"""The utmps options of the PAM module line, as options.parse reads them, and how
+backend=auto finds the daemons."""
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
+from pam_pyutmp import system
 from pam_pyutmp.options import parse
+from pam_pyutmp.stores import resolve_backend
 
 
 def test_utmps_timeout_takes_seconds_with_fractions() -> None:
@@ -29,3 +35,27 @@ def test_the_utmps_backend_and_sockets_are_read() -> None:
     assert (options.backend, options.utmpd_socket, options.wtmpd_socket) == (
         "utmps", "/run/u.sock", "/run/w.sock")
     assert options.problems == ()
+
+
+def test_auto_looks_for_the_utmpd_socket_once_per_recheck_interval(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """backend=auto asks the disk whether utmpd's socket exists at most once per
+    RECHECK_SECONDS: a daemon that starts or stops is followed a second later at most."""
+    now = [50.0]
+    monkeypatch.setattr(system, "_clock", lambda: now[0])
+    sock = tmp_path / "utmpd"
+    assert resolve_backend("auto", str(sock)) == "files"
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(sock))
+    try:
+        now[0] += system.RECHECK_SECONDS / 2
+        assert resolve_backend("auto", str(sock)) == "files"  # not looked at again yet
+        now[0] += system.RECHECK_SECONDS
+        assert resolve_backend("auto", str(sock)) == "utmps"
+    finally:
+        server.close()
+    sock.unlink()
+    now[0] += system.RECHECK_SECONDS
+    assert resolve_backend("auto", str(sock)) == "files"
+    assert resolve_backend("files", str(sock)) == "files"

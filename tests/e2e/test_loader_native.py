@@ -197,14 +197,16 @@ def test_python_failures_become_session_err_and_syslog_lines(
 
 
 ISOLATION_PROBE = '''\
-import json, sys
+import json, sys, warnings
 def open_session(pamh, flags, argc, argv):
     with open("/run/facts.json", "w") as out:
         json.dump({"path": sys.path, "flags": [sys.flags.isolated, sys.flags.no_site,
                    sys.flags.ignore_environment, sys.flags.no_user_site],
                    "site": "site" in sys.modules, "executable": sys.executable,
                    "prefix": sys.prefix, "utf8": sys.flags.utf8_mode,
-                   "warnings": sys.warnoptions}, out)
+                   "stdio": [sys.stdout is None, sys.stderr is None]}, out)
+    warnings.warn("probe-warning", RuntimeWarning)
+    print("probe-print")
     return 0
 def close_session(pamh, flags, argc, argv):
     return 0
@@ -215,8 +217,8 @@ def test_embedded_python_is_isolated_from_the_host(box: Sandbox, hosts: Hosts,
                                                    scratch: Path) -> None:
     """Python started by the module ignores the host's PYTHON* variables, imports no site,
     has the system interpreter's prefix and the sys.path fixed at build time, writes no .pyc,
-    prints no warning to the host's stderr, and leaves the host's SIGINT, SIGPIPE and SIGXFSZ
-    handling and its locale alone."""
+    writes nothing to the host's stdout or stderr (not a warning, not a print), and leaves the
+    host's SIGINT, SIGPIPE and SIGXFSZ handling and its locale alone."""
     package = scratch / "probe" / "pam_pyutmp"
     package.mkdir(parents=True)
     (package / "__init__.py").write_text("")
@@ -228,15 +230,18 @@ def test_embedded_python_is_isolated_from_the_host(box: Sandbox, hosts: Hosts,
     env = ["env", "PYTHONPATH=/from-the-environment", "PYTHONHOME=/nowhere",
            "PYTHONUSERBASE=/from-the-environment", "PYTHONDONTWRITEBYTECODE="]
 
-    out = host_json(box, [*env, str(hosts.plain), "isolation", "svc", "root"])
+    result = box.run([*env, str(hosts.plain), "isolation", "svc", "root"])
 
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "probe-" not in result.stdout + result.stderr, result.stdout + result.stderr
+    out = json.loads(result.stdout)
     assert ok(out["session"]), out
     assert out["sigint_kept"] and out["sigpipe_kept"] and out["sigxfsz_kept"], out
     assert out["locale_kept"], out
     facts = json.loads((box.root / "run" / "facts.json").read_text())
     assert facts["flags"] == [1, 1, 1, 1] and not facts["site"] and facts["utf8"] == 1, facts
     assert facts["executable"] == "/usr/bin/python3" and facts["prefix"] == "/usr", facts
-    assert facts["warnings"] == ["ignore"], facts
+    assert facts["stdio"] == [True, True], facts
     assert str(package.parent) in facts["path"], facts
     assert not [entry for entry in facts["path"] if "from-the-environment" in entry
                 or "site-packages" in entry or "/root/" in entry], facts

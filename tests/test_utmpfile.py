@@ -1,0 +1,143 @@
+"""utmp files are written as glibc's own pututxline() writes them: the same slot, the
+same bytes, under the same lock, with a bounded wait."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import multiprocessing
+import struct
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pam_pyutmp import utmpfile
+from pam_pyutmp.errors import UtmpError
+from pam_pyutmp.records import Record
+from pam_pyutmp.system import (
+    BOOT_TIME,
+    DEAD_PROCESS,
+    LOGIN_PROCESS,
+    USER_PROCESS,
+    UTMPX_SIZE,
+)
+
+if TYPE_CHECKING:
+    from multiprocessing.synchronize import Event
+
+# glibc's struct utmpx on Linux: type, pid, line, id, user, host, exit status,
+# session, tv (32-bit), addr_v6, reserved.
+UTMPX = struct.Struct("@hi32s4s32s256shhiii16s20s")
+RUN_LVL = 1
+LIBC = ctypes.CDLL("libc.so.6", use_errno=True)
+LIBC.pututxline.restype = ctypes.c_void_p
+
+
+def raw(record: Record) -> bytes:
+    return UTMPX.pack(record.type, record.pid, record.line.encode(), record.id.encode(),
+                      record.user.encode(), record.host.encode(), 0, 0, record.session,
+                      record.tv_sec, record.tv_usec, record.addr_v6, bytes(20))
+
+
+def slot(type_: int, line: str, slot_id: str, user: str = "", pid: int = 100) -> Record:
+    return Record(type_, pid, line, slot_id, user, "", 0, 1_700_000_000, 0)
+
+
+def glibc_put(path: Path, record: Record) -> None:
+    """What glibc's pututxline() makes of the file."""
+    assert LIBC.utmpxname(str(path).encode()) == 0
+    LIBC.setutxent()
+    buffer = ctypes.create_string_buffer(raw(record), UTMPX_SIZE)
+    assert LIBC.pututxline(buffer) is not None, errno.errorcode[ctypes.get_errno()]
+    LIBC.endutxent()
+
+
+def test_the_struct_here_is_the_c_librarys() -> None:
+    assert UTMPX.size == UTMPX_SIZE
+
+
+NEW_SESSION = slot(USER_PROCESS, "pts/3", "ts/3", "alice", pid=4242)
+CASES = {
+    "an empty file: appended": ([], NEW_SESSION),
+    "getty's LOGIN slot with the id comes first: over it": (
+        [slot(LOGIN_PROCESS, "pts/3", "ts/3", "LOGIN"), slot(USER_PROCESS, "pts/4", "ts/4")],
+        NEW_SESSION),
+    "two slots with the id: over the first": (
+        [slot(USER_PROCESS, "pts/4", "ts/4"), slot(DEAD_PROCESS, "pts/3", "ts/3"),
+         slot(USER_PROCESS, "pts/3", "ts/3", "bob")], NEW_SESSION),
+    "a run-level record with the id does not count": (
+        [slot(RUN_LVL, "~", "ts/3", "runlevel"), slot(DEAD_PROCESS, "pts/3", "ts/3")],
+        NEW_SESSION),
+    "no slot with the id: appended": ([slot(USER_PROCESS, "pts/9", "ts/9")], NEW_SESSION),
+    "a boot record goes over the boot record": (
+        [slot(USER_PROCESS, "pts/1", "ts/1"), slot(BOOT_TIME, "~", "~~", "reboot")],
+        slot(BOOT_TIME, "~", "~~", "reboot", pid=0)),
+    "a logout over its login": ([slot(USER_PROCESS, "pts/3", "ts/3", "alice")],
+                                slot(DEAD_PROCESS, "pts/3", "ts/3")),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_a_put_writes_what_glibc_pututxline_writes(tmp_path: Path,
+                                                   case: tuple[list[Record], Record]) -> None:
+    """The same snapshot, put once by glibc and once by us: the files are byte-identical."""
+    snapshot, record = case
+    ours, glibcs = tmp_path / "ours", tmp_path / "glibc"
+    for path in (ours, glibcs):
+        path.write_bytes(b"".join(map(raw, snapshot)))
+
+    glibc_put(glibcs, record)
+    utmpfile.put(str(ours), record)
+
+    assert ours.read_bytes() == glibcs.read_bytes()
+
+
+def test_a_torn_tail_is_cut_before_a_new_slot_as_glibc_cuts_it(tmp_path: Path) -> None:
+    """A writer that died mid-record left part of one: the new slot starts on a record
+    boundary, as with glibc, and `who` reads every slot."""
+    ours, glibcs = tmp_path / "ours", tmp_path / "glibc"
+    for path in (ours, glibcs):
+        path.write_bytes(raw(slot(USER_PROCESS, "pts/1", "ts/1", "carol")) + b"\x07" * 100)
+
+    glibc_put(glibcs, NEW_SESSION)
+    utmpfile.put(str(ours), NEW_SESSION)
+
+    assert ours.read_bytes() == glibcs.read_bytes()
+    assert [s.user for s in utmpfile.read(str(ours))] == ["carol", "alice"]
+
+
+def hold_write_lock(path: str, held: Event, release: Event) -> None:
+    with open(path, "r+b") as utmp:
+        fcntl.lockf(utmp, fcntl.LOCK_EX)  # what glibc's writers take: F_WRLCK, whole file
+        held.set()
+        release.wait(30)
+
+
+def test_a_login_waits_a_bounded_time_for_a_glibc_writers_lock(tmp_path: Path) -> None:
+    """While another process holds the C library's write lock, a login waits for it up to
+    its timeout, then fails with EAGAIN and writes nothing (glibc itself would wait 10 s,
+    with an alarm in the host); once the lock is let go, the login goes through."""
+    path = tmp_path / "utmp"
+    path.write_bytes(raw(slot(USER_PROCESS, "pts/1", "ts/1", "carol")))
+    before = path.read_bytes()
+    held, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.Process(target=hold_write_lock, args=(str(path), held, release))
+    holder.start()
+    try:
+        assert held.wait(10)
+        started = time.monotonic()
+        with pytest.raises(UtmpError) as refused:
+            utmpfile.login(str(path), NEW_SESSION, "su", True, lock_timeout_ms=300)
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+
+    assert refused.value.errno == errno.EAGAIN and "locked" in str(refused.value)
+    assert 0.3 <= waited < 5
+    assert path.read_bytes() == before
+    utmpfile.login(str(path), NEW_SESSION, "su", True, lock_timeout_ms=300)
+    assert [s.user for s in utmpfile.read(str(path))] == ["carol", "alice"]
