@@ -19,8 +19,8 @@ ffibuilder.cdef((HERE / "pyutmp_cdef.h").read_text())
 ffibuilder.cdef((HERE / "pyutmp_pam_cdef.h").read_text())
 ffibuilder.set_source(
     "pam_pyutmp._core",
-    '#include "pyutmp_core.h"\n#include <security/pam_ext.h>\n#include <security/pam_modules.h>',
-    sources=[f"{CSRC}/pyutmp_core.c", f"{CSRC}/pyutmp_slots.c"],
+    '#include "pyutmp_core.h"\n#include "pyutmp_pam.h"\n#include <security/pam_ext.h>',
+    sources=[f"{CSRC}/pyutmp_core.c", f"{CSRC}/pyutmp_slots.c", f"{CSRC}/pyutmp_pam.c"],
     include_dirs=[CSRC],
     libraries=["pam"],
     extra_compile_args=["-Wall", "-Wextra", "-O2"],

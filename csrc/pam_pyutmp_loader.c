@@ -324,36 +324,66 @@ static PyObject *entry_module(enum start_state started)
     return err ? NULL : PyImport_ImportModule(ENTRY_MODULE);
 }
 
-static int call_python(const char *function, pam_handle_t *pamh, int flags, int argc,
+enum entry_point { OPEN_SESSION, CLOSE_SESSION };
+
+static const char *const entry_names[] = {"open_session", "close_session"};
+
+/* With Python started here and never finalised, each entry point is looked up
+ * once (under the GIL).  A host's own Python may be finalised and started
+ * again (pam_python.so does so): there, the lookup is made at every call. */
+static PyObject *entry_functions[2];
+
+/* The entry point, a new reference; NULL with a Python error set. */
+static PyObject *entry_function(enum start_state started, enum entry_point which)
+{
+    PyObject *module, *function;
+
+    if (started == STARTED_HERE && entry_functions[which]) {
+        Py_INCREF(entry_functions[which]);
+        return entry_functions[which];
+    }
+    module = entry_module(started);
+    if (!module)
+        return NULL;
+    function = PyObject_GetAttrString(module, entry_names[which]);
+    Py_DECREF(module);
+    if (function && started == STARTED_HERE) {
+        Py_INCREF(function);
+        entry_functions[which] = function;
+    }
+    return function;
+}
+
+static int call_python(enum entry_point which, pam_handle_t *pamh, int flags, int argc,
                        const char **argv)
 {
+    const char *name = entry_names[which];
     PyGILState_STATE gil;
-    PyObject *module, *result = NULL;
+    PyObject *function, *result = NULL;
     int status = PAM_SESSION_ERR;
 
     enum start_state started = ensure_started();
 
     if (started != STARTED_HERE && started != HOST_PYTHON) {
-        pam_syslog(pamh, LOG_ERR, "%s: %s", function, failure);
+        pam_syslog(pamh, LOG_ERR, "%s: %s", name, failure);
         return PAM_SESSION_ERR;
     }
     /* A host's Python may be gone (pam_python.so in the same stack finalises
      * the interpreter it started): taking its GIL would crash. */
     if (started == HOST_PYTHON && !Py_IsInitialized()) {
-        pam_syslog(pamh, LOG_ERR, "%s: the host's Python has been finalised", function);
+        pam_syslog(pamh, LOG_ERR, "%s: the host's Python has been finalised", name);
         return PAM_SESSION_ERR;
     }
     gil = PyGILState_Ensure();
-    module = entry_module(started);
-    if (module) {
+    function = entry_function(started, which);
+    if (function) {
         /* Integers, not objects: the Python side reads them through cffi. */
-        result = PyObject_CallMethod(module, function, "KiiK",
-                                     (unsigned long long)(uintptr_t)pamh, flags, argc,
-                                     (unsigned long long)(uintptr_t)argv);
-        Py_DECREF(module);
+        result = PyObject_CallFunction(function, "KiiK", (unsigned long long)(uintptr_t)pamh,
+                                       flags, argc, (unsigned long long)(uintptr_t)argv);
+        Py_DECREF(function);
     }
     if (!result) {
-        log_exception(pamh, function);
+        log_exception(pamh, name);
     } else {
         long code = PyLong_Check(result) ? PyLong_AsLong(result) : -1;
 
@@ -361,7 +391,7 @@ static int call_python(const char *function, pam_handle_t *pamh, int flags, int 
             status = (int)code;
         } else {
             PyErr_Clear();
-            pam_syslog(pamh, LOG_ERR, "%s: " ENTRY_MODULE " returned no PAM code", function);
+            pam_syslog(pamh, LOG_ERR, "%s: " ENTRY_MODULE " returned no PAM code", name);
         }
         Py_DECREF(result);
     }
@@ -372,13 +402,13 @@ static int call_python(const char *function, pam_handle_t *pamh, int flags, int 
 PYUTMP_EXPORT int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
                                       const char **argv)
 {
-    return call_python("open_session", pamh, flags, argc, argv);
+    return call_python(OPEN_SESSION, pamh, flags, argc, argv);
 }
 
 PYUTMP_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
                                        const char **argv)
 {
-    return call_python("close_session", pamh, flags, argc, argv);
+    return call_python(CLOSE_SESSION, pamh, flags, argc, argv);
 }
 
 /* Only the session type: in any other stack the module stays out of the way. */

@@ -13,7 +13,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,13 +25,12 @@
 #define _PATH_WTMPX _PATH_WTMP
 #endif
 
-/* Our descriptors of a utmp file hold our writers' flock, which belongs to the
- * open file: a child forked meanwhile would keep the file locked after we let
- * go.  Threads of one process are not kept apart by fcntl locks either.  So
- * every use of such a descriptor happens under this mutex, and fork() waits
- * for it. */
+/* fcntl locks keep processes apart, not the threads of one: this mutex does,
+ * around every read-decide-write step on a utmp file. */
 static pthread_mutex_t utmp_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* A host that forks while another of its threads holds the mutex would give
+ * the child a mutex nobody there can unlock: fork() waits for it instead. */
 static void utmp_lock_take(void) { pthread_mutex_lock(&utmp_lock); }
 static void utmp_lock_give(void) { pthread_mutex_unlock(&utmp_lock); }
 
@@ -214,8 +212,8 @@ static int write_all_or_errno(ssize_t written, size_t wanted)
     return 0;
 }
 
-/* A utmp file open for one read-decide-write step: our writers' flock(2) and
- * the C library's write lock held, its slots read. */
+/* A utmp file open for one read-decide-write step, under the C library's
+ * write lock, with its slots read. */
 struct utmp_step {
     int fd;
     off_t size;                   /* the file's size under the lock */
@@ -223,33 +221,6 @@ struct utmp_step {
     struct pyutmp_record *slots;  /* the same, decoded; malloc()ed */
     size_t count;
 };
-
-/* Opens a utmp file and takes our writers' lock on it: flock(2), which
- * serialises our read-decide-write steps, so two of our logins never pick the
- * same free slot, while a process that only reads waits for nobody.
- * O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
- * refuses anything but a regular file).  Returns the descriptor, or -errno. */
-static int open_for_writers(const char *path, int timeout_ms)
-{
-    struct backoff b;
-    int fd, err = 0;
-
-    fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    backoff_start(&b, timeout_ms);
-    while (!err && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno != EWOULDBLOCK && errno != EINTR)
-            err = errno;
-        else
-            err = backoff_wait(&b);
-    }
-    if (err) {
-        close(fd);
-        return -err;
-    }
-    return fd;
-}
 
 /* Every slot of the utmp file open at step->fd.  The caller holds the write
  * lock, so no record another writer is halfway through is read. */
@@ -289,9 +260,12 @@ static int read_slots(struct utmp_step *step)
     return err;
 }
 
-/* Takes the mutex, our writers' lock and the C library's write lock (fcntl,
- * the whole file, as pututxline() takes it: login, sshd and utempter wait
- * for us and we for them), and reads the slots.  Every call is followed by
+/* Opens a utmp file, takes the C library's write lock on it (fcntl, the whole
+ * file, as pututxline() takes it: login, sshd, utempter and our other
+ * processes wait for us and we for them; the mutex keeps our threads apart)
+ * and reads the slots, so the slot is read, chosen and written in one step.
+ * O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
+ * refuses anything but a regular file).  Every call is followed by
  * step_end(), whatever it returned. */
 static int step_begin(const char *path, int timeout_ms, struct utmp_step *step)
 {
@@ -299,9 +273,9 @@ static int step_begin(const char *path, int timeout_ms, struct utmp_step *step)
 
     memset(step, 0, sizeof(*step));
     pthread_mutex_lock(&utmp_lock);
-    step->fd = open_for_writers(path, timeout_ms);
+    step->fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (step->fd < 0)
-        return -step->fd;
+        return errno;
     err = lock_region(step->fd, F_WRLCK, 0, 0, timeout_ms);
     return err ? err : read_slots(step);
 }
@@ -309,7 +283,7 @@ static int step_begin(const char *path, int timeout_ms, struct utmp_step *step)
 static void step_end(struct utmp_step *step)
 {
     if (step->fd >= 0)
-        close(step->fd); /* also lets go of both locks */
+        close(step->fd); /* also lets go of the lock */
     pthread_mutex_unlock(&utmp_lock);
     free(step->raw);
     free(step->slots);

@@ -51,10 +51,10 @@ const char *pyutmp_default_wtmp_path(void);
 const char *pyutmp_default_lastlog_path(void);
 
 /* Writes rec over the slot with its ut_id (pyutmp_slot_index()), else into a
- * new one, under our writers' lock and the C library's write lock. */
+ * new one, under the C library's write lock. */
 int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_timeout_ms);
 /* Writes a new session's USER_PROCESS record: the slot pyutmp_slot_choose()
- * gives it, under our writers' lock (rec gets the id and line of a tty-less
+ * gives it, under the C library's write lock (rec gets the id and line of a tty-less
  * slot when it takes one).  EUSERS: every tty-less slot is in use. */
 int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
                       const char *label, int lock_timeout_ms);

@@ -12,7 +12,8 @@ typedef ... pam_handle_t;
 #define PAM_TEXT_INFO ...
 #define PAM_DATA_REPLACE ...
 
-int pam_get_item(const pam_handle_t *pamh, int item_type, const void **item);
+void pyutmp_pam_items(const pam_handle_t *pamh, const int *types, size_t count,
+                      const char **out);
 int pam_set_data(pam_handle_t *pamh, const char *module_data_name, void *data,
                  void (*cleanup)(pam_handle_t *pamh, void *data, int error_status));
 /* pam_info() is a macro over this. */

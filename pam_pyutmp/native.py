@@ -17,14 +17,9 @@ from pam_pyutmp import pam
 from pam_pyutmp._core import ffi, lib
 from pam_pyutmp.syslogger import LOG_ERR, log
 
-# PAM's items by the names pam.Handle uses.
-_ITEMS = {
-    "service": lib.PAM_SERVICE,
-    "user": lib.PAM_USER,
-    "tty": lib.PAM_TTY,
-    "rhost": lib.PAM_RHOST,
-    "xdisplay": lib.PAM_XDISPLAY,
-}
+# The types of the items pam.Items holds, in its order.
+_ITEM_TYPES = ffi.new("int[]", [lib.PAM_SERVICE, lib.PAM_USER, lib.PAM_TTY, lib.PAM_RHOST,
+                                lib.PAM_XDISPLAY])
 # The key of our pam_set_data entry; the data is the handle itself.
 _DATA_NAME = b"pam_pyutmp.native.session"
 
@@ -37,26 +32,20 @@ def _text(data: bytes) -> str:
 class NativeHandle:
     """A raw ``pam_handle_t *`` seen as a :class:`pam_pyutmp.pam.Handle`."""
 
+    __slots__ = ("_items", "_pamh", "key")
+
     def __init__(self, address: int) -> None:
         self.key = address
         self._pamh = ffi.cast("pam_handle_t *", address)
-        # A handle lives for one call, in which the session code asks for the same
-        # items again and again (every log line names them): libpam is asked once.
-        self._items: dict[str, str | None] = {}
-        self._value = ffi.new("const void **")  # where pam_get_item puts an item
+        self._items: pam.Items | None = None
 
-    def item(self, name: str) -> str | None:
-        if name not in self._items:
-            self._items[name] = self._get_item(name)
-        return self._items[name]
-
-    def _get_item(self, name: str) -> str | None:
-        value = self._value
-        if lib.pam_get_item(self._pamh, _ITEMS[name], value) != lib.PAM_SUCCESS:
-            return None
-        if value[0] == ffi.NULL:
-            return None
-        return _text(ffi.string(ffi.cast("const char *", value[0])))
+    def items(self) -> pam.Items:
+        if self._items is None:
+            values = ffi.new("const char *[]", len(pam.Items._fields))
+            lib.pyutmp_pam_items(self._pamh, _ITEM_TYPES, len(values), values)
+            self._items = pam.Items(*[None if value == ffi.NULL else _text(ffi.string(value))
+                                      for value in values])
+        return self._items
 
     def info(self, text: str) -> None:
         # The text goes as an argument of "%s": it is no format.  A failed

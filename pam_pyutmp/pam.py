@@ -15,7 +15,7 @@ import time
 from _stat import S_ISCHR  # stat's C half, for the same reason
 
 from pam_pyutmp import api
-from pam_pyutmp._typing import TYPE_CHECKING, Protocol
+from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple, Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
@@ -39,6 +39,16 @@ PAM_IGNORE = 25
 PAM_SILENT = 0x8000
 
 
+class Items(NamedTuple):
+    """The PAM items a session is made of; None where unset."""
+
+    service: str | None
+    user: str | None
+    tty: str | None
+    rhost: str | None
+    xdisplay: str | None
+
+
 class Handle(Protocol):
     """What the session code needs of a PAM handle."""
 
@@ -46,8 +56,9 @@ class Handle(Protocol):
     def key(self) -> int:
         """Identifies the PAM transaction (the raw handle's address)."""
 
-    def item(self, name: str) -> str | None:
-        """PAM item "user", "tty", "rhost", "xdisplay" or "service"; None if unset."""
+    def items(self) -> Items:
+        """The items, read from libpam at the first call on this handle (every log
+        line names them)."""
 
     def info(self, text: str) -> None:
         """Show ``text`` to the user through the conversation function."""
@@ -78,19 +89,31 @@ def transaction_ended(key: int) -> None:
     _open_rows.pop(key, None)
 
 
+# This process's pid, asked once per call (a system call each time): the records
+# and every log line name it.  One call runs in one process; a thread that forks
+# leaves the others behind, and the child's next call asks again.
+_pid = 0
+
+
+def _log(priority: int, message: str) -> None:
+    log(priority, message, _pid)
+
+
 def _guarded(name: str, step: Callable[[Handle, int, Options], int], handle: Handle, flags: int,
              args: Sequence[str]) -> int:
     """Run a step; a bug becomes one log line and PAM_SYSTEM_ERR, never a crash."""
+    global _pid
+    _pid = posix.getpid()
     try:
         options = parse(tuple(args))
         for problem in options.problems:
-            log(LOG_WARNING, f"{name}: option ignored: {problem}")
+            _log(LOG_WARNING, f"{name}: option ignored: {problem}")
         return step(handle, flags, options)
     except Exception as err:
         import traceback  # only on this path: it is slow to import
 
         where = traceback.extract_tb(err.__traceback__)[-1]
-        log(LOG_ERR, f"{name}: internal error {type(err).__name__}: {err} "
+        _log(LOG_ERR, f"{name}: internal error {type(err).__name__}: {err} "
                      f"(at {where.filename.rpartition('/')[2]}:{where.lineno})")
         return PAM_SYSTEM_ERR
 
@@ -113,40 +136,36 @@ def terminal(tty: str | None) -> str | None:
 
 
 def _context(handle: Handle, entry: api.UtmpEntry | None = None, **extra: object) -> str:
-    values: dict[str, object] = {
-        "service": handle.item("service"),
-        "user": handle.item("user"),
-        "tty": handle.item("tty"),
-        "host": handle.item("rhost") or handle.item("xdisplay"),
-        "pid": posix.getpid(),
-    }
-    if entry is not None:
-        values.update(line=entry.line, id=entry.id)
-    values.update(extra)
-    return log_fields(**values)
+    it = handle.items()
+    if entry is None:
+        return log_fields(service=it.service, user=it.user, tty=it.tty,
+                          host=it.rhost or it.xdisplay, pid=_pid, **extra)
+    return log_fields(service=it.service, user=it.user, tty=it.tty,
+                      host=it.rhost or it.xdisplay, pid=_pid,
+                      line=entry.record.line, id=entry.record.id, **extra)
 
 
 def _open(handle: Handle, flags: int, opts: Options) -> int:
-    service = handle.item("service") or ""
+    it = handle.items()
+    service = it.service or ""
     if service in opts.skip_if:
         if opts.debug:
-            log(LOG_DEBUG, f"open_session: skipped for this service: {_context(handle)}")
+            _log(LOG_DEBUG, f"open_session: skipped for this service: {_context(handle)}")
         return PAM_IGNORE
-    user = handle.item("user")
+    user = it.user
     if not user:
-        log(LOG_NOTICE, f"open_session: no user (PAM_USER unset): {_context(handle)}")
+        _log(LOG_NOTICE, f"open_session: no user (PAM_USER unset): {_context(handle)}")
         return PAM_USER_UNKNOWN
     try:
         uid = pwd.getpwnam(user).pw_uid
     except (KeyError, ValueError):
-        log(LOG_NOTICE, f"open_session: unknown user: {_context(handle)}")
+        _log(LOG_NOTICE, f"open_session: unknown user: {_context(handle)}")
         return PAM_USER_UNKNOWN
-    tty_item = handle.item("tty")
-    tty = terminal(tty_item)
-    if tty_item and tty is None and opts.debug:
-        log(LOG_DEBUG, f"open_session: PAM_TTY is no terminal, using a tty-less slot: "
+    tty = terminal(it.tty)
+    if it.tty and tty is None and opts.debug:
+        _log(LOG_DEBUG, f"open_session: PAM_TTY is no terminal, using a tty-less slot: "
                        f"{_context(handle)}")
-    host = handle.item("rhost") or handle.item("xdisplay") or ""
+    host = it.rhost or it.xdisplay or ""
 
     status = PAM_SUCCESS
     entry: api.UtmpEntry | None = None
@@ -164,7 +183,7 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         _open_sessions[handle.key] = entry
         written = True
     if written or status == PAM_SUCCESS:
-        log(LOG_INFO, f"session opened: {_context(handle, entry, uid=uid)}")
+        _log(LOG_INFO, f"session opened: {_context(handle, entry, uid=uid)}")
     return status
 
 
@@ -183,28 +202,28 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
     backend = resolve_backend(opts.backend, opts.utmpd_socket)  # once: it asks the disk
 
     def login(utmp: bool) -> api.UtmpEntry:
-        return api.put_utmp(user, tty or "", host, service=service, utmp=utmp, wtmp=False,
-                            backend=backend, utmp_path=opts.utmp_path,
+        return api.put_utmp(user, tty or "", host, service=service, pid=_pid, utmp=utmp,
+                            wtmp=False, backend=backend, utmp_path=opts.utmp_path,
                             utmpd_socket=opts.utmpd_socket, utmps_timeout=opts.utmps_timeout)
 
     try:
         entry = login(utmp=not opts.noutmp)
     except InvalidFieldError as err:
-        log(LOG_ERR, f"open_session: {err.strerror}; nothing written: {_context(handle)}")
+        _log(LOG_ERR, f"open_session: {err.strerror}; nothing written: {_context(handle)}")
         return None, PAM_SESSION_ERR
     except PyutmpError as err:
-        log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
+        _log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
         status = PAM_SESSION_ERR
         entry = login(utmp=False)  # the record alone, for wtmp
     for note in entry.notes:
-        log(LOG_NOTICE, f"open_session: {note}: {_context(handle)}")
+        _log(LOG_NOTICE, f"open_session: {note}: {_context(handle)}")
     if not opts.nowtmp:
         try:
             wtmp_log = _wtmp(opts, backend)
             wtmp_log.append(entry.record)
-            entry = entry._replace(wtmp=wtmp_log)
+            entry = api.UtmpEntry(entry.record, entry.utmp, wtmp_log, entry.notes)
         except PyutmpError as err:
-            log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
+            _log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             status = PAM_SESSION_ERR
     return entry, status
 
@@ -217,10 +236,10 @@ def _write_lastlog(handle: Handle, flags: int, opts: Options, user: str, uid: in
                                          lastlog_path=opts.lastlog_path)
     except UidAboveCapError as err:
         if opts.debug:
-            log(LOG_DEBUG, f"open_session: {err.strerror}: {_context(handle)}")
+            _log(LOG_DEBUG, f"open_session: {err.strerror}: {_context(handle)}")
         return True
     except PyutmpError as err:
-        log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
+        _log(LOG_ERR, f"open_session: {err}: {_context(handle)}")
         return False
     if not (opts.silent or opts.nolastlogmsg or flags & PAM_SILENT):
         message = last_login_message(previous, opts)
@@ -244,7 +263,7 @@ def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
 
 
 def _close(handle: Handle, flags: int, opts: Options) -> int:
-    if (handle.item("service") or "") in opts.skip_if:
+    if (handle.items().service or "") in opts.skip_if:
         return PAM_IGNORE
     entry = _open_sessions.pop(handle.key, None)
     if entry is None:
@@ -254,21 +273,21 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     if entry is None:
         if db_status is not None:
             if db_status == PAM_SUCCESS:
-                log(LOG_INFO, f"session closed: {_context(handle)}")
+                _log(LOG_INFO, f"session closed: {_context(handle)}")
             return db_status
         if opts.debug:
-            log(LOG_DEBUG, f"close_session: no open session to close: {_context(handle)}")
+            _log(LOG_DEBUG, f"close_session: no open session to close: {_context(handle)}")
         return PAM_IGNORE
     try:
         closed = api.unput_utmp(entry)
     except PyutmpError as err:
-        log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
+        _log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
         return PAM_SESSION_ERR
     if not closed:
-        log(LOG_NOTICE, "close_session: the slot was closed already or a newer login holds "
+        _log(LOG_NOTICE, "close_session: the slot was closed already or a newer login holds "
                         f"it; nothing written: {_context(handle, entry)}")
         return db_status or PAM_SUCCESS
-    log(LOG_INFO, f"session closed: {_context(handle, entry)}")
+    _log(LOG_INFO, f"session closed: {_context(handle, entry)}")
     return db_status or PAM_SUCCESS
 
 
@@ -294,7 +313,7 @@ def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
             row = databases.put_wtmpdb(user, line, host, service=service, path=path,
                                        login_usec=login_usec)
         except PyutmpError as err:
-            log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
+            _log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             ok = False
         else:
             _open_rows[handle.key] = (path, row)
@@ -303,7 +322,7 @@ def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
         try:
             previous = databases.put_lastlog2_entry(service, user, line, host, path=path)
         except PyutmpError as err:
-            log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
+            _log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             ok = False
         else:
             # Without the lastlog file, the "Last login" message comes from lastlog2.
@@ -326,20 +345,21 @@ def _close_databases(handle: Handle, opts: Options, entry: api.UtmpEntry | None
     from pam_pyutmp import databases  # sqlite3 only for sessions that use a database
 
     path = opts.wtmpdb_path or databases.DEFAULT_WTMPDB
-    user = handle.item("user")
+    it = handle.items()
+    user = it.user
     try:
         if opened is not None and opened[0] == path:
             if not databases.unput_wtmpdb(opened[1], path=path):
-                log(LOG_NOTICE, f"close_session: wtmpdb row {opened[1]} has its logout "
+                _log(LOG_NOTICE, f"close_session: wtmpdb row {opened[1]} has its logout "
                                 f"already or is gone: {_context(handle, entry)}")
             return PAM_SUCCESS
         if not user:
             return None
-        line = entry.line if entry is not None else tty_or_none(terminal(handle.item("tty")))
-        found = databases.unput_wtmpdb_open(user, line, service=handle.item("service") or "",
+        line = entry.line if entry is not None else tty_or_none(terminal(it.tty))
+        found = databases.unput_wtmpdb_open(user, line, service=it.service or "",
                                             path=path)
     except PyutmpError as err:
-        log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
+        _log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
         return PAM_SESSION_ERR
     return None if found is None else PAM_SUCCESS
 
@@ -352,18 +372,19 @@ def _wtmp(opts: Options, backend: str | None = None) -> WtmpStore:
 def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
     """The session to close when this process did not open it (the host
     closes in another process, or open failed): found again from the items."""
-    user = handle.item("user")
+    it = handle.items()
+    user = it.user
     if not user:
         return None
-    line = tty_or_none(terminal(handle.item("tty")))
+    line = tty_or_none(terminal(it.tty))
     wtmp_log = None if opts.nowtmp else _wtmp(opts)
     if opts.noutmp:
         if line is None or wtmp_log is None:
             return None
         slot_id = line_id(line.encode()).decode("utf-8", "surrogateescape")
-        record = Record(USER_PROCESS, posix.getpid(), line, slot_id, user, "", 0, 0, 0)
+        record = Record(USER_PROCESS, _pid, line, slot_id, user, "", 0, 0, 0)
         return api.UtmpEntry(record, None, wtmp_log)
-    label = f"{handle.item('service') or api.NOTTY_LABEL}/"
+    label = f"{it.service or api.NOTTY_LABEL}/"
     try:
         utmp_db = utmp_store(opts.backend, opts.utmp_path, opts.utmpd_socket,
                              opts.utmps_timeout)
@@ -376,7 +397,7 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
         and (slot.line == line or (slot.id.startswith(NOTTY_ID_PREFIX)
                                    and slot.line.startswith(label)))
     ]
-    for test in (lambda s: s.pid == posix.getpid(), lambda s: s.session == posix.getsid(0),
+    for test in (lambda s: s.pid == _pid, lambda s: s.session == posix.getsid(0),
                  lambda s: s.line == line, lambda s: len(candidates) == 1):
         chosen = [slot for slot in candidates if test(slot)]
         if len(chosen) == 1:

@@ -12,7 +12,7 @@ import os
 import sys
 
 try:
-    from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
+    from pam_pyutmp.pam import PAM_IGNORE, Items, close_session, open_session
 except ModuleNotFoundError as err:
     # pam_python.so's interpreter derives sys.prefix from PATH: login clears
     # the environment, the prefix becomes "/" (/lib is /usr/lib) and Debian's
@@ -25,7 +25,7 @@ except ModuleNotFoundError as err:
 
     sys.path.extend(path for path in site.getsitepackages(["/usr"])
                     if path not in sys.path and os.path.isdir(path))
-    from pam_pyutmp.pam import PAM_IGNORE, close_session, open_session
+    from pam_pyutmp.pam import PAM_IGNORE, Items, close_session, open_session
 
 from pam_pyutmp._typing import TYPE_CHECKING
 
@@ -38,12 +38,18 @@ class PamPythonHandle:
 
     def __init__(self, pamh: Any) -> None:
         self._pamh = pamh
+        self._items: Items | None = None
 
     @property
     def key(self) -> int:
         return int(self._pamh.pamh)
 
-    def item(self, name: str) -> str | None:
+    def items(self) -> Items:
+        if self._items is None:
+            self._items = Items(*map(self._item, Items._fields))
+        return self._items
+
+    def _item(self, name: str) -> str | None:
         try:
             value = getattr(self._pamh, name)
         except UnicodeDecodeError:
@@ -51,7 +57,7 @@ class PamPythonHandle:
             # raw value comes from libpam itself, as pam_pyutmp.so reads it.
             from pam_pyutmp.native import NativeHandle
 
-            return NativeHandle(self.key).item(name)
+            return getattr(NativeHandle(self.key).items(), name)  # type: ignore[no-any-return]
         return value if isinstance(value, str) else None
 
     def info(self, text: str) -> None:

@@ -62,9 +62,14 @@ def _value(value: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def log(priority: int, message: str) -> None:
-    """Send one line; a missing or full log socket never fails a login."""
-    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{posix.getpid()}]: {escape(message)}"
+def log(priority: int, message: str, pid: int | None = None) -> None:
+    """Send one line, naming process ``pid`` (by default this one's); a missing or
+    full log socket never fails a login."""
+    if pid is None:
+        pid = posix.getpid()
+    if not message.isprintable():
+        message = escape(message)
+    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{pid}]: {message}"
     data = text.encode("utf-8", "backslashreplace")
     if _send_datagram(data):
         return
@@ -125,26 +130,22 @@ def _send_datagram(data: bytes) -> bool:
                 _datagram, _datagram_path = _connected(_socket.SOCK_DGRAM), SOCKET_PATH
             except OSError:
                 return False
+            # Non-blocking: a send goes at once, without the poll(2) a socket with
+            # a timeout makes before each; only a full queue waits, below.
             _datagram.setblocking(False)
         try:
-            _send(_datagram, data)
+            try:
+                _datagram.send(data)
+            except BlockingIOError:
+                # The daemon's queue is full: wait up to SEND_TIMEOUT for room.
+                _datagram.settimeout(SEND_TIMEOUT)
+                try:
+                    _datagram.send(data)
+                finally:
+                    _datagram.setblocking(False)
             return True
         except TimeoutError:
             return False  # the daemon lags: no second wait
         except OSError:
             continue
     return False
-
-
-def _send(sock: _socket.socket, data: bytes) -> None:
-    """Send on a non-blocking socket: at once, without a poll(2) first (which a
-    socket with a timeout does before every send); only when the daemon's queue
-    is full, wait up to SEND_TIMEOUT for room."""
-    try:
-        sock.send(data)
-    except BlockingIOError:
-        sock.settimeout(SEND_TIMEOUT)
-        try:
-            sock.send(data)
-        finally:
-            sock.setblocking(False)

@@ -56,8 +56,8 @@ def login(path: str, record: Record, label: str, has_tty: bool,
     """Write a new session's USER_PROCESS record into the slot the rules of
     :mod:`pam_pyutmp.slots` give it; return it as written.
 
-    One call: our writers' lock and the C library's write lock taken, the
-    slots read, the slot chosen and written, the locks let go.
+    One call: the C library's write lock taken, the slots read, the slot
+    chosen and written, the lock let go.
     """
     rec = record.to_c()
     code = lib.pyutmp_utmp_login(path.encode(), rec, has_tty, slots.label_bytes(label),

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pam_pyutmp.pam import Items
+
 
 @dataclass
 class FakeHandle:
-    items: dict[str, str | None]
+    values: dict[str, str | None]
     key: int = 1
     shown: list[str] = field(default_factory=list)
 
-    def item(self, name: str) -> str | None:
-        return self.items.get(name)
+    def items(self) -> Items:
+        return Items(*map(self.values.get, Items._fields))
 
     def info(self, text: str) -> None:
         self.shown.append(text)

@@ -173,7 +173,7 @@ def test_sqlite3_is_imported_only_when_a_database_is_on(acct, tmp_path, options)
         "from pam_pyutmp import pam\n"
         "class H:\n"
         "    key = 1\n"
-        "    def item(self, name): return {'service': 'svc', 'user': 'root'}.get(name)\n"
+        "    def items(self): return pam.Items('svc', 'root', None, None, None)\n"
         "    def info(self, text): pass\n"
         "args = sys.argv[1:]\n"
         "assert pam.open_session(H(), 0, args) == 0\n"

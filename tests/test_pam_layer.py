@@ -184,7 +184,7 @@ def test_internal_error_is_system_err_not_an_exception(args, logs) -> None:
     """A handle that raises becomes PAM_SYSTEM_ERR and one log line, never an exception."""
 
     class Broken(FakeHandle):
-        def item(self, name: str) -> str | None:
+        def items(self) -> pam.Items:
             raise RuntimeError("boom")
 
     assert pam.open_session(Broken({}), 0, args) == pam.PAM_SYSTEM_ERR

@@ -489,11 +489,11 @@ def described_files(path: Path) -> dict[str, list[Record]]:
 
 @dataclass
 class Handle:
-    items: dict[str, str | None]
+    values: dict[str, str | None]
     key: int = 7
 
-    def item(self, name: str) -> str | None:
-        return self.items.get(name)
+    def items(self) -> pam.Items:
+        return pam.Items(*map(self.values.get, pam.Items._fields))
 
     def info(self, text: str) -> None:
         pass
