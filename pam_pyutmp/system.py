@@ -79,8 +79,10 @@ def _read_uid_max(login_defs: str) -> int | None:
     except OSError:
         return None
     cap: int | None = None
+    if "LASTLOG_UID_MAX" not in text:
+        return None  # as in Debian's own file: one search over the text, no line split
     for line in text.splitlines():
-        # Only lines naming it are split: this runs at every login, over hundreds of lines.
+        # Only lines naming it are split: there are hundreds of others.
         if "LASTLOG_UID_MAX" not in line:
             continue
         words = line.split()
