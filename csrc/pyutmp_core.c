@@ -25,18 +25,20 @@
 #define _PATH_WTMPX _PATH_WTMP
 #endif
 
-/* fcntl locks keep processes apart, not the threads of one: this mutex does,
- * around every read-decide-write step on a utmp file. */
-static pthread_mutex_t utmp_lock = PTHREAD_MUTEX_INITIALIZER;
+/* fcntl locks keep processes apart, not the threads of one: two threads of a
+ * host would both hold "the" lock, and one's append could cut the other's
+ * record as a torn tail.  This mutex keeps them apart, around every write to
+ * utmp, wtmp and lastlog, from the fcntl lock to the close. */
+static pthread_mutex_t writes_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* A host that forks while another of its threads holds the mutex would give
  * the child a mutex nobody there can unlock: fork() waits for it instead. */
-static void utmp_lock_take(void) { pthread_mutex_lock(&utmp_lock); }
-static void utmp_lock_give(void) { pthread_mutex_unlock(&utmp_lock); }
+static void writes_lock_take(void) { pthread_mutex_lock(&writes_lock); }
+static void writes_lock_give(void) { pthread_mutex_unlock(&writes_lock); }
 
-__attribute__((constructor)) static void utmp_lock_across_fork(void)
+__attribute__((constructor)) static void writes_lock_across_fork(void)
 {
-    pthread_atfork(utmp_lock_take, utmp_lock_give, utmp_lock_give);
+    pthread_atfork(writes_lock_take, writes_lock_give, writes_lock_give);
 }
 
 _Static_assert(sizeof(((struct lastlog *)0)->ll_line) == PYUTMP_LINE_SIZE,
@@ -180,15 +182,20 @@ static void unlock_region(int fd)
 /* Opens a regular file for us and locks the region [start, start+len) (len 0:
  * to the end), then stats it under the lock.  O_NOFOLLOW: we run as root in
  * directories others may influence; O_NONBLOCK: a FIFO planted there must not
- * hang a login.  Returns the descriptor, or -errno. */
+ * hang a login.  Holds writes_lock until close_locked().  Returns the
+ * descriptor, or -errno. */
 static int open_locked(const char *path, int flags, off_t start, off_t len, int timeout_ms,
                        struct stat *st)
 {
     int fd, err;
 
+    writes_lock_take();
     fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0644);
-    if (fd < 0)
-        return -errno;
+    if (fd < 0) {
+        err = errno;
+        writes_lock_give();
+        return -err;
+    }
     /* One fstat, under the lock: the size is the one we write at, and a file
      * that is no regular file is refused before anything is written. */
     err = lock_region(fd, F_WRLCK, start, len, timeout_ms);
@@ -198,9 +205,17 @@ static int open_locked(const char *path, int flags, off_t start, off_t len, int 
         err = EINVAL;
     if (err) {
         close(fd);
+        writes_lock_give();
         return -err;
     }
     return fd;
+}
+
+/* Closes what open_locked() opened, which also lets go of the fcntl lock. */
+static void close_locked(int fd)
+{
+    close(fd);
+    writes_lock_give();
 }
 
 static int write_all_or_errno(ssize_t written, size_t wanted)
@@ -262,7 +277,7 @@ static int read_slots(struct utmp_step *step)
 
 /* Opens a utmp file, takes the C library's write lock on it (fcntl, the whole
  * file, as pututxline() takes it: login, sshd, utempter and our other
- * processes wait for us and we for them; the mutex keeps our threads apart)
+ * processes wait for us and we for them; writes_lock keeps our threads apart)
  * and reads the slots, so the slot is read, chosen and written in one step.
  * O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
  * refuses anything but a regular file).  Every call is followed by
@@ -272,7 +287,7 @@ static int step_begin(const char *path, int timeout_ms, struct utmp_step *step)
     int err;
 
     memset(step, 0, sizeof(*step));
-    pthread_mutex_lock(&utmp_lock);
+    writes_lock_take();
     step->fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (step->fd < 0)
         return errno;
@@ -284,7 +299,7 @@ static void step_end(struct utmp_step *step)
 {
     if (step->fd >= 0)
         close(step->fd); /* also lets go of the lock */
-    pthread_mutex_unlock(&utmp_lock);
+    writes_lock_give();
     free(step->raw);
     free(step->slots);
 }
@@ -383,7 +398,7 @@ int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
     if (err)
         (void)ftruncate(fd, end); /* never leave half a record behind */
 out:
-    close(fd); /* also drops the lock */
+    close_locked(fd);
     return err;
 }
 
@@ -462,6 +477,6 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
         else if (had == (ssize_t)sizeof(old))
             (void)pwrite(fd, &old, sizeof(old), off);
     }
-    close(fd);
+    close_locked(fd);
     return err;
 }

@@ -8,7 +8,9 @@ import errno
 import fcntl
 import multiprocessing
 import struct
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,3 +143,27 @@ def test_a_login_waits_a_bounded_time_for_a_glibc_writers_lock(tmp_path: Path) -
     assert path.read_bytes() == before
     utmpfile.login(str(path), NEW_SESSION, "su", True, lock_timeout_ms=300)
     assert [s.user for s in utmpfile.read(str(path))] == ["carol", "alice"]
+
+
+def test_threads_of_one_process_appending_to_wtmp_lose_no_record(tmp_path: Path) -> None:
+    """fcntl locks do not keep the threads of one process apart: threads appending at
+    once (the C calls run without the GIL) still leave every record whole, none cut
+    away as another's torn tail."""
+    wtmp = tmp_path / "wtmp"
+    wtmp.touch()
+    per_thread = 300
+
+    def append(n: int) -> None:
+        record = slot(USER_PROCESS, f"pts/{n}", f"ts/{n}", "alice", pid=1000 + n)
+        for _ in range(per_thread):
+            utmpfile.append_wtmp(str(wtmp), record)
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert wtmp.stat().st_size == 4 * per_thread * UTMPX_SIZE
+    assert sorted(Counter(r.pid for r in utmpfile.iter_wtmp(str(wtmp))).values()) == [
+        per_thread] * 4
