@@ -169,16 +169,6 @@ static int lock_region(int fd, short type, off_t start, off_t len, int timeout_m
     }
 }
 
-static void unlock_region(int fd)
-{
-    struct flock fl;
-
-    memset(&fl, 0, sizeof(fl));
-    fl.l_type = F_UNLCK;
-    fl.l_whence = SEEK_SET;
-    (void)fcntl(fd, F_SETLK, &fl);
-}
-
 /* Opens a regular file for us and locks the region [start, start+len) (len 0:
  * to the end), then stats it under the lock.  O_NOFOLLOW: we run as root in
  * directories others may influence; O_NONBLOCK: a FIFO planted there must not

@@ -32,3 +32,13 @@ def test_sdist_carries_the_c_core_and_builds_a_wheel(tmp_path: Path) -> None:
         members = whl.namelist()
     assert any(name.startswith("pam_pyutmp/_core") and name.endswith(".so") for name in members)
     assert "pam_pyutmp/py.typed" in members and "pam_pyutmp/pam_module.py" in members
+
+
+def test_the_c_core_compiles_without_a_warning() -> None:
+    """Every C file of the core passes gcc -Wall -Wextra with no warning, so the build log
+    of a package stays clean and an unused or mistyped function shows up here."""
+    for source in sorted((REPO / "csrc").glob("pyutmp_*.c")):
+        done = subprocess.run(["gcc", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
+                               f"-I{REPO / 'csrc'}", str(source)],
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
