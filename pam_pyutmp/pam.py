@@ -114,7 +114,7 @@ def _guarded(name: str, step: Callable[[Handle, int, Options], int], handle: Han
 
         where = traceback.extract_tb(err.__traceback__)[-1]
         _log(LOG_ERR, f"{name}: internal error {type(err).__name__}: {err} "
-                     f"(at {where.filename.rpartition('/')[2]}:{where.lineno})")
+                      f"(at {where.filename.rpartition('/')[2]}:{where.lineno})")
         return PAM_SYSTEM_ERR
 
 
@@ -164,7 +164,7 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
     tty = terminal(it.tty)
     if it.tty and tty is None and opts.debug:
         _log(LOG_DEBUG, f"open_session: PAM_TTY is no terminal, using a tty-less slot: "
-                       f"{_context(handle)}")
+                        f"{_context(handle)}")
     host = it.rhost or it.xdisplay or ""
 
     status = PAM_SUCCESS
@@ -285,7 +285,7 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
         return PAM_SESSION_ERR
     if not closed:
         _log(LOG_NOTICE, "close_session: the slot was closed already or a newer login holds "
-                        f"it; nothing written: {_context(handle, entry)}")
+                         f"it; nothing written: {_context(handle, entry)}")
         return db_status or PAM_SUCCESS
     _log(LOG_INFO, f"session closed: {_context(handle, entry)}")
     return db_status or PAM_SUCCESS
@@ -351,7 +351,7 @@ def _close_databases(handle: Handle, opts: Options, entry: api.UtmpEntry | None
         if opened is not None and opened[0] == path:
             if not databases.unput_wtmpdb(opened[1], path=path):
                 _log(LOG_NOTICE, f"close_session: wtmpdb row {opened[1]} has its logout "
-                                f"already or is gone: {_context(handle, entry)}")
+                                 f"already or is gone: {_context(handle, entry)}")
             return PAM_SUCCESS
         if not user:
             return None
