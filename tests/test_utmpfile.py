@@ -22,6 +22,7 @@ from pam_pyutmp.records import Record
 from pam_pyutmp.system import (
     BOOT_TIME,
     DEAD_PROCESS,
+    DEFAULT_UTMP,
     LOGIN_PROCESS,
     USER_PROCESS,
     UTMPX_SIZE,
@@ -55,9 +56,11 @@ def glibc_put(path: Path, record: Record) -> None:
     buffer = ctypes.create_string_buffer(raw(record), UTMPX_SIZE)
     assert LIBC.pututxline(buffer) is not None, errno.errorcode[ctypes.get_errno()]
     LIBC.endutxent()
+    LIBC.utmpxname(DEFAULT_UTMP.encode())  # this process's utmpx API back on the system file
 
 
 def test_the_struct_here_is_the_c_librarys() -> None:
+    """The layout these tests hand to glibc has the size of the C library's struct utmpx."""
     assert UTMPX.size == UTMPX_SIZE
 
 
