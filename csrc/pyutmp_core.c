@@ -170,17 +170,17 @@ static int lock_region(int fd, short type, off_t start, off_t len, int timeout_m
 }
 
 /* Opens a regular file for us and locks the region [start, start+len) (len 0:
- * to the end), then stats it under the lock.  O_NOFOLLOW: we run as root in
- * directories others may influence; O_NONBLOCK: a FIFO planted there must not
- * hang a login.  Holds writes_lock until close_locked().  Returns the
- * descriptor, or -errno. */
+ * to the end), then stats it under the lock.  O_NONBLOCK: a FIFO planted there
+ * must not hang a login.  wtmp and lastlog pass O_NOFOLLOW (we run as root in
+ * directories others may influence); utmp follows a link, as glibc does.
+ * Holds writes_lock until close_locked().  Returns the descriptor, or -errno. */
 static int open_locked(const char *path, int flags, off_t start, off_t len, int timeout_ms,
                        struct stat *st)
 {
     int fd, err;
 
     writes_lock_take();
-    fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK, 0644);
+    fd = open(path, flags | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
     if (fd < 0) {
         err = errno;
         writes_lock_give();
@@ -227,21 +227,15 @@ struct utmp_step {
     size_t count;
 };
 
-/* Every slot of the utmp file open at step->fd.  The caller holds the write
- * lock, so no record another writer is halfway through is read. */
+/* Every slot of the utmp file open at step->fd, whose size is step->size.
+ * The caller holds the write lock, so no record another writer is halfway
+ * through is read. */
 static int read_slots(struct utmp_step *step)
 {
     struct utmpx *raw;
-    struct stat st;
-    size_t n, got = 0;
+    size_t n = (size_t)step->size / sizeof(*raw), got = 0;
     int err = 0;
 
-    if (fstat(step->fd, &st) != 0)
-        return errno;
-    if (!S_ISREG(st.st_mode))
-        return EINVAL;
-    step->size = st.st_size;
-    n = (size_t)st.st_size / sizeof(*raw);
     raw = step->raw = malloc(n * sizeof(*raw) + 1);
     step->slots = malloc(n * sizeof(*step->slots) + 1);
     if (!raw || !step->slots)
@@ -265,31 +259,27 @@ static int read_slots(struct utmp_step *step)
     return err;
 }
 
-/* Opens a utmp file, takes the C library's write lock on it (fcntl, the whole
- * file, as pututxline() takes it: login, sshd, utempter and our other
- * processes wait for us and we for them; writes_lock keeps our threads apart)
- * and reads the slots, so the slot is read, chosen and written in one step.
- * O_NONBLOCK: a FIFO planted there must not hang a login (read_slots()
- * refuses anything but a regular file).  Every call is followed by
- * step_end(), whatever it returned. */
+/* Opens a utmp file under the C library's write lock (fcntl, the whole file,
+ * as pututxline() takes it: login, sshd, utempter and our other processes wait
+ * for us and we for them) and reads the slots, so the slot is read, chosen and
+ * written in one step.  Symbolic links are followed, as glibc follows them.
+ * Every call is followed by step_end(), whatever it returned. */
 static int step_begin(const char *path, int timeout_ms, struct utmp_step *step)
 {
-    int err;
+    struct stat st;
 
     memset(step, 0, sizeof(*step));
-    writes_lock_take();
-    step->fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    step->fd = open_locked(path, O_RDWR, 0, 0, timeout_ms, &st);
     if (step->fd < 0)
-        return errno;
-    err = lock_region(step->fd, F_WRLCK, 0, 0, timeout_ms);
-    return err ? err : read_slots(step);
+        return -step->fd;
+    step->size = st.st_size;
+    return read_slots(step);
 }
 
 static void step_end(struct utmp_step *step)
 {
     if (step->fd >= 0)
-        close(step->fd); /* also lets go of the lock */
-    writes_lock_give();
+        close_locked(step->fd);
     free(step->raw);
     free(step->slots);
 }
@@ -374,7 +364,7 @@ int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
     if (err)
         return err;
     /* Never created here: a missing wtmp means the administrator turned it off. */
-    fd = open_locked(path, O_WRONLY | O_APPEND, 0, 0, lock_timeout_ms, &st);
+    fd = open_locked(path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0, 0, lock_timeout_ms, &st);
     if (fd < 0)
         return -fd;
     /* A writer that crashed mid-record left a torn tail: cut it, as glibc does,
@@ -454,7 +444,8 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
     memcpy(ll.ll_line, rec->line, sizeof(ll.ll_line));
     memcpy(ll.ll_host, rec->host, sizeof(ll.ll_host));
 
-    fd = open_locked(path, O_RDWR | O_CREAT, off, (off_t)sizeof(ll), lock_timeout_ms, &st);
+    fd = open_locked(path, O_RDWR | O_CREAT | O_NOFOLLOW, off, (off_t)sizeof(ll),
+                     lock_timeout_ms, &st);
     if (fd < 0)
         return -fd;
     had = pread(fd, &old, sizeof(old), off);

@@ -137,12 +137,10 @@ def terminal(tty: str | None) -> str | None:
 
 def _context(handle: Handle, entry: api.UtmpEntry | None = None, **extra: object) -> str:
     it = handle.items()
-    if entry is None:
-        return log_fields(service=it.service, user=it.user, tty=it.tty,
-                          host=it.rhost or it.xdisplay, pid=_pid, **extra)
+    if entry is not None:
+        extra = {"line": entry.record.line, "id": entry.record.id, **extra}
     return log_fields(service=it.service, user=it.user, tty=it.tty,
-                      host=it.rhost or it.xdisplay, pid=_pid,
-                      line=entry.record.line, id=entry.record.id, **extra)
+                      host=it.rhost or it.xdisplay, pid=_pid, **extra)
 
 
 def _open(handle: Handle, flags: int, opts: Options) -> int:
@@ -221,7 +219,7 @@ def _write_login(handle: Handle, opts: Options, user: str, tty: str | None, host
         try:
             wtmp_log = _wtmp(opts, backend)
             wtmp_log.append(entry.record)
-            entry = api.UtmpEntry(entry.record, entry.utmp, wtmp_log, entry.notes)
+            entry = entry._replace(wtmp=wtmp_log)
         except PyutmpError as err:
             _log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             status = PAM_SESSION_ERR

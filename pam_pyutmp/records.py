@@ -51,15 +51,12 @@ class Record(NamedTuple):
     def to_c(self) -> Any:
         # One initializer: cffi fills the struct at C speed and NUL-pads each field.
         # A value longer than its field is a bug (the field rules size every value).
-        # The encoding of text_bytes(), spelt out: this runs several times a session.
         try:
             return ffi.new("struct pyutmp_record *", {
                 "type": self.type, "pid": self.pid, "session": self.session,
                 "tv_sec": self.tv_sec, "tv_usec": self.tv_usec, "addr_v6": self.addr_v6,
-                "line": self.line.encode("utf-8", "surrogateescape"),
-                "id": self.id.encode("utf-8", "surrogateescape"),
-                "user": self.user.encode("utf-8", "surrogateescape"),
-                "host": self.host.encode("utf-8", "surrogateescape"),
+                "line": text_bytes(self.line), "id": text_bytes(self.id),
+                "user": text_bytes(self.user), "host": text_bytes(self.host),
             })
         except IndexError as err:
             raise ValueError(str(err)) from None

@@ -107,16 +107,14 @@ def resolve_backend(backend: str, utmpd_socket: str | None) -> str:
 def _utmpd_exists(socket: str) -> bool:
     now = system._clock()
     seen = _utmpd_seen.get(socket)
-    if seen is not None and 0 <= now - seen[0] < system.RECHECK_SECONDS:
+    if seen is not None and system.fresh(seen[0], now):
         return seen[1]
     try:
         posix.stat(socket)
         exists = True
     except (OSError, ValueError):
         exists = False
-    if len(_utmpd_seen) >= 16:
-        _utmpd_seen.clear()  # a caller with ever new socket paths starts over
-    _utmpd_seen[socket] = (now, exists)
+    system.remember(_utmpd_seen, socket, (now, exists))
     return exists
 
 

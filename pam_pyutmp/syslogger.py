@@ -67,9 +67,7 @@ def log(priority: int, message: str, pid: int | None = None) -> None:
     full log socket never fails a login."""
     if pid is None:
         pid = posix.getpid()
-    if not message.isprintable():
-        message = escape(message)
-    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{pid}]: {message}"
+    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{pid}]: {escape(message)}"
     data = text.encode("utf-8", "backslashreplace")
     if _send_datagram(data):
         return

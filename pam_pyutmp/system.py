@@ -12,6 +12,9 @@ from pam_pyutmp._typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from os import PathLike
+    from typing import TypeVar
+
+    Entry = TypeVar("Entry")
 
 LINE_SIZE: int = lib.PYUTMP_LINE_SIZE
 ID_SIZE: int = lib.PYUTMP_ID_SIZE
@@ -41,6 +44,20 @@ UID_LIMIT = 2**32 - 2
 # every session, and sees an edit at most this late.
 RECHECK_SECONDS = 1.0
 _clock = time.monotonic
+# Paths remembered per kind of look: a caller with ever new paths starts over.
+_REMEMBERED_MAX = 16
+
+
+def fresh(looked_at: float, now: float) -> bool:
+    """Whether what a look at ``looked_at`` found still stands at ``now``."""
+    return 0 <= now - looked_at < RECHECK_SECONDS
+
+
+def remember(seen: dict[str, Entry], path: str, entry: Entry) -> None:
+    """Keep what a look at ``path`` found, for the next look."""
+    if len(seen) >= _REMEMBERED_MAX and path not in seen:
+        seen.clear()
+    seen[path] = entry
 
 # login.defs read before, by path: when it was looked at, its identity (inode,
 # size, mtime) and the cap.  A process that outlives its logins (pam_pyutmp.so
@@ -56,7 +73,7 @@ def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
     """
     now = _clock()
     seen = _uid_max_seen.get(login_defs)
-    if seen is not None and 0 <= now - seen[0] < RECHECK_SECONDS:
+    if seen is not None and fresh(seen[0], now):
         return seen[2]
     try:
         st = posix.stat(login_defs)
@@ -66,9 +83,7 @@ def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
     else:
         identity = (st.st_ino, st.st_size, st.st_mtime_ns)
         cap = seen[2] if seen is not None and seen[1] == identity else _read_uid_max(login_defs)
-    if len(_uid_max_seen) >= 16:
-        _uid_max_seen.clear()  # a caller with ever new paths starts over
-    _uid_max_seen[login_defs] = (now, identity, cap)
+    remember(_uid_max_seen, login_defs, (now, identity, cap))
     return cap
 
 

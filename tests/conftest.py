@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pamfakes import LogSocket
 
 SYSTEM_FILES = ("/var/run/utmp", "/var/log/wtmp", "/var/log/lastlog")
 
@@ -55,6 +56,28 @@ def system_files_untouched() -> object:
     before = _snapshot()
     yield
     assert _snapshot() == before, "a test wrote the system's utmp, wtmp or lastlog"
+
+
+@pytest.fixture
+def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LogSocket]:
+    """The module's syslog lines, sent to a socket of the test's own."""
+    from pam_pyutmp import syslogger
+
+    path = tmp_path / "log.sock"
+    receiver = LogSocket(path)
+    monkeypatch.setattr(syslogger, "SOCKET_PATH", str(path))
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(autouse=True)
+def forget_open_sessions() -> Iterator[None]:
+    """What one test's sessions left in the PAM layer's memory is gone for the next."""
+    yield
+    from pam_pyutmp import pam
+
+    pam._open_sessions.clear()
+    pam._open_rows.clear()
 
 
 # --- Stock readers and helpers shared by the tests ----------------------------

@@ -6,68 +6,20 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pamfakes import handle
 
-from pam_pyutmp import pam, syslogger, utmpfile
+from pam_pyutmp import pam, utmpfile
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
 
 SESSIONS = 200
 TIMEOUT = 120  # only a deadlock would get near it
-
-
-class LogSocket:
-    """The /dev/log stand-in: every datagram, drained by a thread so that 200 writers at
-    once never fill its queue."""
-
-    def __init__(self, path: Path) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.settimeout(0.05)
-        self.received: list[str] = []
-        self.done = threading.Event()
-        self.thread = threading.Thread(target=self._pump, daemon=True)
-        self.thread.start()
-
-    def _pump(self) -> None:
-        while not self.done.is_set():
-            with contextlib.suppress(TimeoutError):
-                self.received.append(self.sock.recv(65536).decode("utf-8", "replace"))
-
-    def lines(self) -> list[str]:
-        self.done.set()
-        self.thread.join()
-        with contextlib.suppress(BlockingIOError):
-            self.sock.setblocking(False)
-            while True:
-                self.received.append(self.sock.recv(65536).decode("utf-8", "replace"))
-        return self.received
-
-
-@pytest.fixture
-def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LogSocket]:
-    path = tmp_path / "log.sock"
-    receiver = LogSocket(path)
-    monkeypatch.setattr(syslogger, "SOCKET_PATH", str(path))
-    yield receiver
-    receiver.done.set()
-    receiver.sock.close()
-
-
-@pytest.fixture(autouse=True)
-def forget_open_sessions() -> Iterator[None]:
-    yield
-    pam._open_sessions.clear()
-    pam._open_rows.clear()
 
 
 def db_rows(path: Path, query: str) -> list[tuple[Any, ...]]:

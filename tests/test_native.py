@@ -8,7 +8,6 @@ from __future__ import annotations
 import ctypes
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -107,12 +106,6 @@ def module_so(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quiet_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The module's syslog lines go to a socket nobody reads, not the machine's log."""
     monkeypatch.setattr(syslogger, "SOCKET_PATH", str(tmp_path / "no-log"))
-
-
-@pytest.fixture(autouse=True)
-def forget_open_sessions() -> Iterator[None]:
-    yield
-    pam._open_sessions.clear()
 
 
 def test_items_are_libpams_values_with_any_byte_kept(confdir: Path) -> None:

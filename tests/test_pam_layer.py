@@ -7,9 +7,6 @@ are real.  End-to-end runs through libpam live in tests/e2e.
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from pamfakes import FakeHandle, handle
@@ -17,36 +14,6 @@ from pamfakes import FakeHandle, handle
 from pam_pyutmp import pam, syslogger, utmpfile
 from pam_pyutmp.options import parse
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
-
-
-class LogSocket:
-    def __init__(self, path: Path) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.setblocking(False)
-
-    def lines(self) -> list[str]:
-        out = []
-        while True:
-            try:
-                out.append(self.sock.recv(65536).decode("utf-8", "replace"))
-            except BlockingIOError:
-                return out
-
-
-@pytest.fixture
-def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LogSocket]:
-    path = tmp_path / "log.sock"
-    receiver = LogSocket(path)
-    monkeypatch.setattr(syslogger, "SOCKET_PATH", str(path))
-    yield receiver
-    receiver.sock.close()
-
-
-@pytest.fixture(autouse=True)
-def forget_open_sessions() -> Iterator[None]:
-    yield
-    pam._open_sessions.clear()
 
 
 @pytest.fixture

@@ -19,13 +19,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from pamfakes import LogSocket, handle
 
-from pam_pyutmp import pam, syslogger
+from pam_pyutmp import pam
 from pam_pyutmp.errors import PyutmpError, UtmpError, WtmpError
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import UTMPX_SIZE
@@ -487,40 +488,8 @@ def described_files(path: Path) -> dict[str, list[Record]]:
 
 # --- The PAM layer on a daemon dying mid-reply --------------------------------------------
 
-@dataclass
-class Handle:
-    values: dict[str, str | None]
-    key: int = 7
-
-    def items(self) -> pam.Items:
-        return pam.Items(*map(self.values.get, pam.Items._fields))
-
-    def info(self, text: str) -> None:
-        pass
-
-
-@pytest.fixture
-def log_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], list[str]]]:
-    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    receiver.bind(str(tmp_path / "log.sock"))
-    receiver.setblocking(False)
-    monkeypatch.setattr(syslogger, "SOCKET_PATH", str(tmp_path / "log.sock"))
-
-    def lines() -> list[str]:
-        out = []
-        while True:
-            try:
-                out.append(receiver.recv(65536).decode("utf-8", "replace"))
-            except BlockingIOError:
-                return out
-
-    yield lines
-    receiver.close()
-    pam._open_sessions.clear()
-
-
 def test_pam_open_on_a_daemon_dying_mid_reply_is_session_err(
-        sockets: dict[str, str], tmp_path: Path, log_lines: Callable[[], list[str]]) -> None:
+        sockets: dict[str, str], tmp_path: Path, logs: LogSocket) -> None:
     """A session open whose utmpd dies in the middle of a record (vector 04, cut) returns
     PAM_SESSION_ERR and logs one error line naming EPIPE; lastlog is still written."""
     transcript = load("04")
@@ -529,11 +498,11 @@ def test_pam_open_on_a_daemon_dying_mid_reply_is_session_err(
     args = ["backend=utmps", f"utmpd_socket={sockets['utmpd']}", "nowtmp",
             f"lastlog={tmp_path / 'lastlog'}", "utmps_timeout=5"]
     try:
-        code = pam.open_session(Handle({"service": "svc", "user": "root"}), 0, args)
+        code = pam.open_session(handle(), 0, args)
     finally:
         peer.finish()
     assert code == pam.PAM_SESSION_ERR
-    errors = [line for line in log_lines() if line.startswith("<83>")]  # authpriv.err
+    errors = [line for line in logs.lines() if line.startswith("<83>")]  # authpriv.err
     assert len(errors) == 1 and "[Errno 32]" in errors[0] and "in the middle of a reply" \
         in errors[0], errors
     assert (tmp_path / "lastlog").stat().st_size > 0

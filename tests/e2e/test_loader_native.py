@@ -161,6 +161,17 @@ def test_a_host_running_another_python_gets_session_err_and_a_log_line(
     assert reader(box, "utmpdump", "/var/log/wtmp") == ""
 
 
+def module_running(directory: Path, native_source: str) -> Path:
+    """pam_pyutmp.so built for a package in ``directory`` whose pam_pyutmp.native is
+    ``native_source``."""
+    package = directory / "pam_pyutmp"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "native.py").write_text(native_source)
+    # Named as installed: libpam names the module in its log lines by the file name.
+    return build_native_module(directory / "pam_pyutmp.so", "--package-dir", str(directory))
+
+
 BROKEN_PACKAGES = {
     "raises": ('def open_session(pamh, flags, argc, argv):\n'
                '    raise RuntimeError("boom \\x1b[2J")\n', "RuntimeError: boom ?[2J"),
@@ -178,13 +189,7 @@ def test_python_failures_become_session_err_and_syslog_lines(
     PAM_SESSION_ERR and the reason (a traceback, control characters made '?') in syslog,
     never a crash or a traceback on the host's stderr."""
     source, expected = BROKEN_PACKAGES[kind]
-    package = scratch / f"broken-{kind}" / "pam_pyutmp"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "native.py").write_text(source)
-    # Named as installed: libpam names the module in its log lines by the file name.
-    module = build_native_module(package.parent / "pam_pyutmp.so", "--package-dir",
-                                 str(package.parent))
+    module = module_running(scratch / f"broken-{kind}", source)
     box.service("svc", f"session required {module}\n")
 
     result = box.run(["pamtester", "-v", "svc", "root", "open_session"])
@@ -219,12 +224,8 @@ def test_embedded_python_is_isolated_from_the_host(box: Sandbox, hosts: Hosts,
     has the system interpreter's prefix and the sys.path fixed at build time, writes no .pyc,
     writes nothing to the host's stdout or stderr (not a warning, not a print), and leaves the
     host's SIGINT, SIGPIPE and SIGXFSZ handling and its locale alone."""
-    package = scratch / "probe" / "pam_pyutmp"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    (package / "native.py").write_text(ISOLATION_PROBE)
-    module = build_native_module(package.parent / "pam_pyutmp.so", "--package-dir",
-                                 str(package.parent))
+    module = module_running(scratch / "probe", ISOLATION_PROBE)
+    package = module.parent / "pam_pyutmp"
     box.service("svc", f"session required {module}\n")
     # For the host alone: the sandbox's own helpers run Python too.
     env = ["env", "PYTHONPATH=/from-the-environment", "PYTHONHOME=/nowhere",
