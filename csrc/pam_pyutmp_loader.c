@@ -66,6 +66,14 @@ static void decide(enum start_state decided)
 static __thread int fork_took_gil;
 static __thread PyGILState_STATE fork_gil;
 
+/* Python 3.11 makes a thread state under its runtime lock without holding the
+ * GIL, and its PyOS_AfterFork_Child() takes that lock before renewing it: a
+ * fork() that catches another thread making its thread state leaves a child
+ * that hangs for ever.  With Python started here, thread states are made
+ * under this lock, which the prepare handler takes before the GIL. */
+static pthread_mutex_t tstate_lock = PTHREAD_MUTEX_INITIALIZER;
+static PyInterpreterState *interpreter; /* the one started here */
+
 /* Called under start_lock: the message is what every later call logs. */
 __attribute__((format(printf, 1, 2))) static void fail(const char *fmt, ...)
 {
@@ -87,6 +95,7 @@ static void before_fork(void)
     fork_took_gil = !PyGILState_Check();
     if (!fork_took_gil)
         return;
+    pthread_mutex_lock(&tstate_lock);
     fork_gil = PyGILState_Ensure();
     PyOS_BeforeFork();
 }
@@ -98,6 +107,7 @@ static void after_fork_in_parent(void)
     fork_took_gil = 0;
     PyOS_AfterFork_Parent();
     PyGILState_Release(fork_gil);
+    pthread_mutex_unlock(&tstate_lock);
 }
 
 static void after_fork_in_child(void)
@@ -111,6 +121,35 @@ static void after_fork_in_child(void)
      * delete it and later calls would hang on a runtime without one. */
     (void)PyGILState_Ensure();
     PyGILState_Release(fork_gil);
+    pthread_mutex_unlock(&tstate_lock); /* held by this very thread */
+}
+
+/* The GIL for one call, in a thread state of its own when the thread has none
+ * (made under tstate_lock: see there).  Returns the state to give back to
+ * release_gil(), or NULL when the thread had one already (a nested call). */
+static PyThreadState *take_gil(enum start_state started, PyGILState_STATE *gil)
+{
+    PyThreadState *made;
+
+    if (started != STARTED_HERE || PyGILState_GetThisThreadState() != NULL) {
+        *gil = PyGILState_Ensure();
+        return NULL;
+    }
+    pthread_mutex_lock(&tstate_lock);
+    made = PyThreadState_New(interpreter);
+    pthread_mutex_unlock(&tstate_lock);
+    PyEval_RestoreThread(made);
+    return made;
+}
+
+static void release_gil(PyThreadState *made, PyGILState_STATE gil)
+{
+    if (!made) {
+        PyGILState_Release(gil);
+        return;
+    }
+    PyThreadState_Clear(made);
+    PyThreadState_DeleteCurrent(); /* and the GIL */
 }
 
 static int append_paths(PyWideStringList *list, const char *paths)
@@ -191,6 +230,7 @@ static void start_python(void)
          * with two threads in Python could hang the child. */
         syslog(LOG_AUTHPRIV | LOG_WARNING, "pam_pyutmp: pthread_atfork failed");
     }
+    interpreter = PyThreadState_GetInterpreter(PyThreadState_Get());
     /* Between calls no thread holds the GIL: each call takes it. */
     (void)PyEval_SaveThread();
     decide(STARTED_HERE);
@@ -358,7 +398,8 @@ static int call_python(enum entry_point which, pam_handle_t *pamh, int flags, in
                        const char **argv)
 {
     const char *name = entry_names[which];
-    PyGILState_STATE gil;
+    PyGILState_STATE gil = PyGILState_UNLOCKED;
+    PyThreadState *made;
     PyObject *function, *result = NULL;
     int status = PAM_SESSION_ERR;
 
@@ -374,7 +415,7 @@ static int call_python(enum entry_point which, pam_handle_t *pamh, int flags, in
         pam_syslog(pamh, LOG_ERR, "%s: the host's Python has been finalised", name);
         return PAM_SESSION_ERR;
     }
-    gil = PyGILState_Ensure();
+    made = take_gil(started, &gil);
     function = entry_function(started, which);
     if (function) {
         /* Integers, not objects: the Python side reads them through cffi. */
@@ -395,7 +436,7 @@ static int call_python(enum entry_point which, pam_handle_t *pamh, int flags, in
         }
         Py_DECREF(result);
     }
-    PyGILState_Release(gil);
+    release_gil(made, gil);
     return status;
 }
 

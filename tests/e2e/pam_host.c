@@ -218,6 +218,22 @@ static void *busy(void *arg)
     return NULL;
 }
 
+/* The child's wait status; a child still running after SECONDS (hung inside
+ * fork(), before it could arm an alarm) is killed: status SIGKILL. */
+static int wait_bounded(pid_t pid, int seconds)
+{
+    int status = -1;
+
+    for (int waited = 0; waited < seconds * 100; waited++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return status;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return status;
+}
+
 /* Forks while another thread is inside Python: without fork handlers in the
  * module, a child whose fork caught that thread holding the GIL hangs. */
 static int fork_busy_host(int n, const char *service, const char *user)
@@ -247,7 +263,7 @@ static int fork_busy_host(int n, const char *service, const char *user)
             _exit(ok(&s) ? 0 : 3);
         }
         if (pid > 0)
-            waitpid(pid, &status, 0);
+            status = wait_bounded(pid, 30);
         ok_children += pid > 0 && status == 0;
         printf(i ? ", %d" : "%d", status);
     }
