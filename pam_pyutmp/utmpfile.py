@@ -9,6 +9,8 @@ arms alarm(2) and a SIGALRM handler in the host process and waits up to 10 s.
 from __future__ import annotations
 
 import errno
+import posix  # os's C half: os itself is kept off the login path
+from _stat import S_ISREG
 
 from pam_pyutmp import slots
 from pam_pyutmp._core import ffi, lib
@@ -40,10 +42,20 @@ def read(path: str) -> list[Record]:
 
 def _open_to_read(path: str, error: type[PyutmpError], what: str,
                   buffering: int = -1) -> BinaryIO:
+    # O_NONBLOCK: a FIFO planted at the path would hold the open (and the
+    # session's close) until a writer came.  Only a regular file is read.
     try:
-        return open(path, "rb", buffering=buffering)
+        fd = posix.open(path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC
+                        | posix.O_NOCTTY)
     except OSError as err:
         raise error(err.errno or errno.EIO, f"cannot read {what}: {err.strerror}", path) from None
+    try:
+        if not S_ISREG(posix.fstat(fd).st_mode):
+            raise error(errno.EINVAL, f"cannot read {what}: not a regular file", path)
+        return open(fd, "rb", buffering=buffering)
+    except BaseException:
+        posix.close(fd)
+        raise
 
 
 def _records(data: bytes) -> Iterator[Record]:

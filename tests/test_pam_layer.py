@@ -7,6 +7,7 @@ are real.  End-to-end runs through libpam live in tests/e2e.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from pamfakes import FakeHandle, handle
@@ -162,3 +163,18 @@ def test_options_are_parsed_once() -> None:
     """The same argument list gives the same parsed object."""
     assert parse(("debug", "nowtmp")) is parse(("debug", "nowtmp"))
     assert parse(("debug", "nowtmp")).nowtmp
+
+
+def test_a_fifo_at_the_utmp_path_costs_a_log_line_not_a_hang(acct, logs, tmp_path) -> None:
+    """A FIFO planted where utmp should be (nothing ever opens its other end) makes open and
+    close fail at once with PAM_SESSION_ERR and a log line naming the file; wtmp is still
+    written."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    args = [f"utmp={fifo}", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}"]
+    started = time.monotonic()
+    assert pam.open_session(handle(), 0, args) == pam.PAM_SESSION_ERR
+    assert pam.close_session(handle(), 0, args) == pam.PAM_SESSION_ERR
+    assert time.monotonic() - started < 5
+    assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS, DEAD_PROCESS]
+    assert any(str(fifo) in line and "utmp" in line for line in logs.lines())
