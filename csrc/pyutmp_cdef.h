@@ -38,6 +38,8 @@ struct pyutmp_lastlog {
 
 size_t pyutmp_utmpx_size(void);
 size_t pyutmp_lastlog_size(void);
+int64_t pyutmp_utmp_time_max(void);
+int64_t pyutmp_lastlog_time_max(void);
 const char *pyutmp_default_utmp_path(void);
 const char *pyutmp_default_wtmp_path(void);
 const char *pyutmp_default_lastlog_path(void);

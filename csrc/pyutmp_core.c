@@ -53,8 +53,30 @@ const char *pyutmp_default_utmp_path(void) { return _PATH_UTMPX; }
 const char *pyutmp_default_wtmp_path(void) { return _PATH_WTMPX; }
 const char *pyutmp_default_lastlog_path(void) { return _PATH_LASTLOG; }
 
-/* The record's time in the C library's field, or EOVERFLOW: glibc keeps
- * 32-bit seconds even on 64-bit machines, and a wrapped time is a wrong one. */
+/* The largest value of an integer FIELD: glibc keeps 32-bit seconds even on
+ * 64-bit machines, signed up to 2.40 (the end is January 2038) and unsigned
+ * from 2.41 on (February 2106). */
+#define PYUTMP_FIELD_MAX(field)                                                \
+    ((__typeof__(field))-1 < 0 ? (int64_t)((UINT64_C(1) << (8 * sizeof(field) - 1)) - 1) \
+     : sizeof(field) >= 8      ? INT64_MAX                                     \
+                               : (int64_t)((UINT64_C(1) << (8 * sizeof(field))) - 1))
+
+int64_t pyutmp_utmp_time_max(void)
+{
+    struct utmpx u;
+
+    return PYUTMP_FIELD_MAX(u.ut_tv.tv_sec);
+}
+
+int64_t pyutmp_lastlog_time_max(void)
+{
+    struct lastlog ll;
+
+    return PYUTMP_FIELD_MAX(ll.ll_time);
+}
+
+/* The record's time in the C library's field, or EOVERFLOW: a wrapped time is
+ * a wrong one. */
 #define PYUTMP_STORE_TIME(field, value)                                        \
     do {                                                                       \
         (field) = (__typeof__(field))(value);                                  \

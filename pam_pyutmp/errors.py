@@ -79,9 +79,18 @@ def check(code: int, error: type[PyutmpError], action: str, path: str | None) ->
     elif code == errno_codes.ELOOP:
         reason = "refusing to follow a symbolic link"
     elif code == errno_codes.EOVERFLOW:
-        reason = "the time does not fit the record's 32-bit time field (year 2038)"
+        reason = f"the time is past the last one the record holds, {_last_second()}"
     elif code == errno_codes.EINVAL:
         reason = "not a regular file or not a valid record"
     else:
         reason = posix.strerror(code)
     raise error(code, f"{action}: {reason}", path)
+
+
+def _last_second() -> str:
+    """The last second of utmp, wtmp and lastlog records, in words."""
+    import time
+
+    from pam_pyutmp.system import UTMP_TIME_MAX
+
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(UTMP_TIME_MAX))

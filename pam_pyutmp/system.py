@@ -30,6 +30,12 @@ LOGIN_PROCESS: int = lib.LOGIN_PROCESS
 USER_PROCESS: int = lib.USER_PROCESS
 DEAD_PROCESS: int = lib.DEAD_PROCESS
 
+# The last second a record holds: the C library's field type decides (signed
+# 32-bit seconds end in January 2038; glibc 2.41 and later keep them unsigned,
+# to February 2106).  A later time is refused (EOVERFLOW), never wrapped.
+UTMP_TIME_MAX: int = lib.pyutmp_utmp_time_max()
+LASTLOG_TIME_MAX: int = lib.pyutmp_lastlog_time_max()
+
 DEFAULT_UTMP: str = ffi.string(lib.pyutmp_default_utmp_path()).decode()
 DEFAULT_WTMP: str = ffi.string(lib.pyutmp_default_wtmp_path()).decode()
 DEFAULT_LASTLOG: str = ffi.string(lib.pyutmp_default_lastlog_path()).decode()

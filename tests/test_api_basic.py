@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import subprocess
+import time
 
 import pytest
 
 import pam_pyutmp
-from pam_pyutmp import utmpfile
+from pam_pyutmp import system, utmpfile
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
 
 
@@ -44,13 +45,23 @@ def test_package_under_test_is_the_installed_one() -> None:
 
 
 
-def test_time_past_2038_is_refused_not_wrapped(acct) -> None:
-    """A time that glibc's 32-bit utmp time field cannot hold raises EOVERFLOW, writes nothing."""
+def test_the_last_second_a_record_holds_is_the_c_librarys(acct, readers) -> None:
+    """The last second of the C library's time field (January 2038 where glibc keeps it
+    signed, February 2106 where it is unsigned) is written and read back by the stock
+    reader as that date; one second later raises EOVERFLOW naming the date and writes
+    nothing."""
+    last = system.UTMP_TIME_MAX
+    assert last in (2**31 - 1, 2**32 - 1)
     entry = pam_pyutmp.put_utmp("root", "pts/4", **acct.paths)
+    utmpfile.append_wtmp(str(acct.wtmp), entry.record._replace(tv_sec=last, tv_usec=0))
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(last))
+    assert readers.utmpdump(acct.wtmp).decode().splitlines()[-1].endswith(
+        f"[{stamp},000000+00:00]")
+
     before = acct.wtmp.read_bytes()
     with pytest.raises(pam_pyutmp.WtmpError) as raised:
-        utmpfile.append_wtmp(str(acct.wtmp), entry.record._replace(tv_sec=2**31 + 5))
-    assert raised.value.errno == errno.EOVERFLOW and "2038" in str(raised.value)
+        utmpfile.append_wtmp(str(acct.wtmp), entry.record._replace(tv_sec=last + 1, tv_usec=0))
+    assert raised.value.errno == errno.EOVERFLOW and stamp[:4] in str(raised.value)
     assert acct.wtmp.read_bytes() == before
 
 
