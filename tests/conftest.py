@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import stockreaders
 from pamfakes import LogSocket
 
 SYSTEM_FILES = ("/var/run/utmp", "/var/log/wtmp", "/var/log/lastlog")
@@ -98,13 +99,16 @@ def wait_past(second: int) -> None:
 
 
 class Readers:
-    """The stock util-linux/coreutils/shadow readers, run on explicit files only."""
+    """The stock util-linux/coreutils/shadow readers, run on explicit files only
+    (`acctread` in place of those the release lacks)."""
 
     @staticmethod
     def run(*args: str, stdin: bytes | None = None) -> bytes:
+        """The reader's output; where this release lacks it, `acctread`'s
+        (see stockreaders.py)."""
         done = subprocess.run(
-            list(args), input=stdin, capture_output=True, env=READER_ENV, check=False,
-            timeout=60,
+            stockreaders.command(args), input=stdin, capture_output=True, env=READER_ENV,
+            check=False, timeout=60,
         )
         assert done.returncode == 0, f"{args}: rc {done.returncode}, {done.stderr!r}"
         return done.stdout
@@ -130,7 +134,7 @@ class Readers:
 
     def undump(self, text: bytes) -> bytes:
         """`utmpdump -r`: the binary file the dump text describes."""
-        return self.run("utmpdump", "-r", stdin=text)
+        return stockreaders.undump(text, READER_ENV)
 
     def lastlog(self, root: os.PathLike[str] | str, user: str) -> list[str]:
         text = self.run("lastlog", "-R", os.fspath(root), "-u", user).decode()

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
+import stockreaders
+from conftest import READER_ENV, wait_past
 
 import pam_pyutmp
 from pam_pyutmp import slots, utmpfile
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS, UTMPX_SIZE
+
+FAR_PID = 5_000_000  # above any pid_max (2**22): no such process
 
 
 def iso(tv_sec: int) -> str:
@@ -268,3 +273,39 @@ def test_login_session_writes_all_three_and_closes_even_on_error(acct, readers) 
     assert line.split()[:6] == ["root", "pts/9", "192.0.2.99", iso(records[0].tv_sec), "-",
                                 iso(records[1].tv_sec)]
     assert entry.line == "pts/9"
+
+
+# --- acctread, the stand-in for the readers a release lacks --------------------
+
+@pytest.mark.skipif(not (stockreaders.HAVE_LAST and stockreaders.HAVE_UTMPDUMP
+                         and stockreaders.HAVE_LASTLOG),
+                    reason="no util-linux last, utmpdump or shadow lastlog on this release to "
+                           "check acctread against")
+def test_acctread_reads_what_the_stock_readers_read(acct, chroot, readers) -> None:
+    """tests/acctread.c, which reads for the tests where Debian 13 has no utmpdump, util-linux
+    last or shadow lastlog, prints what those print for the same files (closed, live and gone
+    sessions, a tty-less slot, IPv4 and IPv6 hosts), and its undump writes utmpdump -r's bytes."""
+    ended = pam_pyutmp.put_utmp("alice", "pts/21", "192.0.2.21", **acct.paths)
+    pam_pyutmp.put_utmp("bob", "", "2001:db8::22", service="webterm", **acct.paths)
+    pam_pyutmp.put_utmp("carol", "pts/23", "client.example", pid=FAR_PID, **acct.paths)
+    pam_pyutmp.unput_utmp(ended)
+    lastlog = chroot / "var" / "log" / "lastlog"
+    pam_pyutmp.put_lastlog_entry("sshd", "pyalice", "pts/6", "192.0.2.66", lastlog_path=lastlog,
+                                 uid=4321)
+    tool = stockreaders.acctread()
+
+    def both(stock: list[str], ours: list[str]) -> tuple[bytes, bytes]:
+        return readers.run(*stock), readers.run(tool, *ours)
+
+    for path in (acct.utmp, acct.wtmp):
+        stock, ours = both(["utmpdump", str(path)], ["dump", str(path)])
+        assert stock == ours and stock.count(b"\n") >= 3
+        assert readers.undump(stock) == stockreaders.undump_with_acctread(stock, READER_ENV)
+    wait_past(int(time.time()))
+    stock, ours = both(["last", "-w", "--time-format", "iso", "-f", str(acct.wtmp)],
+                       ["last", str(acct.wtmp)])
+    assert stock == ours and b"gone - no logout" in stock and b" - " in stock
+    for user in ("pyalice", "pybob"):
+        stock, ours = both(["lastlog", "-R", str(chroot), "-u", user],
+                           ["lastlog", str(lastlog), user, str(chroot / "etc" / "passwd")])
+        assert stock == ours

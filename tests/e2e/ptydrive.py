@@ -71,10 +71,15 @@ def converse(master: int, pending: list[list[str]], deadline: float) -> tuple[by
             continue
         try:
             data = os.read(master, 65536)
-        except OSError:  # EIO: no process holds the terminal any more
-            return output, True
+        except OSError:  # EIO: no process holds the terminal
+            data = b""
         if not data:
-            return output, True
+            if not pending:
+                return output, True
+            # Steps remain: util-linux login hangs the terminal up (vhangup) and
+            # opens it again, so no process holds it for a moment.
+            time.sleep(0.05)
+            continue
         output += data
 
 

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import stockreaders
+
 import pam_pyutmp.pam_module
 
 NSEXEC = Path(__file__).with_name("nsexec.py")
@@ -183,8 +185,9 @@ class Sandbox:
 
 
 def reader(box: Sandbox, *command: str) -> str:
-    """Output of a stock reader (who, last, utmpdump, lastlog) run in the sandbox."""
-    result = box.run(list(command))
+    """Output of a stock reader (who, last, utmpdump, lastlog) run in the sandbox
+    (`acctread` in place of one the release lacks)."""
+    result = box.run(stockreaders.command(command))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -272,8 +275,8 @@ def last_sessions(box: Sandbox) -> list[list[str]]:
     second = int(time.time())
     while time.time() < second + 1:
         time.sleep(0.02)
-    result = box.run(["last", "-w", "--time-format", "iso", "-f", "/var/log/wtmp"],
-                     env=READER_ENV)
+    result = box.run(stockreaders.command(["last", "-w", "--time-format", "iso", "-f",
+                                           "/var/log/wtmp"]), env=READER_ENV)
     assert result.returncode == 0, result.stderr
     return [line.split() for line in result.stdout.splitlines()
             if line.strip() and not line.startswith("wtmp begins")]

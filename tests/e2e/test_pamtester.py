@@ -20,7 +20,7 @@ def test_open_writes_utmp_wtmp_lastlog_and_close_pairs_them(sandbox: Sandbox) ->
         os.close(master)
         os.close(slave)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert reader(sandbox, "who", "/var/run/utmp") == ""
+    assert reader(sandbox, "who", "/run/utmp") == ""
     (session,) = last_sessions(sandbox)
     assert session[:3] == ["root", tty.removeprefix("/dev/"), "client.example"], session
     assert closed(session), session
@@ -34,7 +34,7 @@ def test_open_session_is_listed_by_who(sandbox: Sandbox) -> None:
     sandbox.service("svc", sandbox.module_line())
     master, slave = os.openpty()
     tty = os.ttyname(slave)
-    script = f"pamtester -I tty={tty} -I rhost=192.0.2.4 svc root open_session && who /var/run/utmp"
+    script = f"pamtester -I tty={tty} -I rhost=192.0.2.4 svc root open_session && who /run/utmp"
     try:
         result = sandbox.run(["sh", "-c", script])
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import stockreaders
 
 from .sandbox import (
     DEAD_PROCESS,
@@ -207,7 +209,7 @@ def test_skip_if_sshd_leaves_only_sshds_own_records(server: SshServer) -> None:
     """With skip_if=sshd the module, loaded and run by sshd, writes nothing: who in the session
     lists sshd's pty entry alone, and utmp and wtmp hold sshd's records only."""
     server.start("skip_if=sshd debug")
-    who = server.ssh("who /var/run/utmp")
+    who = server.ssh("who /run/utmp")
     utmp = server.wait_logged_out()
 
     assert len(listed(who)) == 1, who
@@ -228,7 +230,8 @@ def test_module_slot_for_ssh_beside_sshds_pty_entry_both_closed(server: SshServe
     """Without skip_if the module's entry for PAM_TTY "ssh" (line "sshd/0", id "P000") sits beside
     sshd's own pts entry without touching it; after logout both are closed and last pairs each."""
     server.start("")
-    output = server.ssh("who /var/run/utmp; echo ----; utmpdump /var/run/utmp 2>/dev/null")
+    dumper = shlex.join(stockreaders.command(["utmpdump", "/var/run/utmp"]))
+    output = server.ssh(f"who /run/utmp; echo ----; {dumper} 2>/dev/null")
     utmp = server.wait_logged_out()
 
     who, live_dump = output.split("----\n")
@@ -265,14 +268,14 @@ def test_two_ssh_sessions_at_once_get_slots_of_their_own(server: SshServer) -> N
     go = server.user.home_dir / "go"
     # The first session stays open (at most 20 s) until the second has looked.
     first = subprocess.Popen(
-        [*server.ssh_argv(), "who /var/run/utmp; i=0; while [ ! -e ~/go ] && [ $i -lt 400 ]; "
+        [*server.ssh_argv(), "who /run/utmp; i=0; while [ ! -e ~/go ] && [ $i -lt 400 ]; "
                              "do sleep 0.05; i=$((i+1)); done"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=server.client_env())
     try:
         wait_for("the first session", lambda: sum(
             r.type == USER_PROCESS for r in dump(server.box, "/var/run/utmp")) == 2)
-        who = server.ssh(f"who /var/run/utmp; touch {go.name}")
+        who = server.ssh(f"who /run/utmp; touch {go.name}")
         first_out, first_err = first.communicate(timeout=30)
     finally:
         if first.poll() is None:

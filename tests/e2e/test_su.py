@@ -41,7 +41,7 @@ def test_su_session_is_listed_on_its_pty_and_closed_in_last(
     """su on a pty leaves the user on that pty in who and w while the shell runs, and a closed
     login/logout pair for that line in last after it exits."""
     command = ["su", "-", user.name] if login_shell else ["su", user.name]
-    term = sandbox.on_terminal(command, shell_steps("$ ", "who /var/run/utmp", "w -h"))
+    term = sandbox.on_terminal(command, shell_steps("$ ", "who /run/utmp", "w -h"))
     assert term.status == 0, term.output
 
     assert [w[:2] for w in words(term.section(0))] == [[user.name, term.line]], term.output
@@ -80,7 +80,7 @@ def test_su_inside_su_gets_a_slot_of_its_own(sandbox: Sandbox, user: User) -> No
     session's entry: it gets a tty-less slot ("su-l/0"), and last pairs both sessions."""
     steps = [["expect", "# "],  # root's shell in the outer su
              ["send", f"su - {user.name}\n"],
-             *shell_steps("$ ", "who /var/run/utmp")[:-1],
+             *shell_steps("$ ", "who /run/utmp")[:-1],
              ["send", "exit\n"], ["expect", "# "], ["send", "exit\n"]]
     term = sandbox.on_terminal(["su", "-", "root", "-s", "/bin/sh"], steps)
     assert term.status == 0, term.output
