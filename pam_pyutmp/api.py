@@ -14,7 +14,7 @@ import pwd
 import time
 
 from pam_pyutmp import lastlog, slots
-from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import PyutmpError, UnknownUserError
 from pam_pyutmp.fields import Text, clean_host, clean_user, host_address, line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
@@ -27,6 +27,7 @@ from pam_pyutmp.system import (
     lastlog_uid_max,
     path_or_default,
 )
+from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
     from os import PathLike
@@ -39,13 +40,18 @@ NOTTY_LABEL = "notty"
 FROM_LOGIN_DEFS = -1
 
 
-class UtmpEntry(NamedTuple):
+class UtmpEntry(Value):
     """A session written by :func:`put_utmp`; hand it to :func:`unput_utmp`."""
 
-    record: Record
-    utmp: UtmpStore | None  # where the login went; None: not to utmp
-    wtmp: WtmpStore | None
-    notes: tuple[str, ...] = ()  # what the field rules had to change
+    _fields = ("record", "utmp", "wtmp", "notes")
+    __slots__ = _fields
+
+    def __init__(self, record: Record, utmp: UtmpStore | None, wtmp: WtmpStore | None,
+                 notes: tuple[str, ...] = ()) -> None:
+        self.record = record
+        self.utmp = utmp  # where the login went; None: not to utmp
+        self.wtmp = wtmp
+        self.notes = notes  # what the field rules had to change
 
     @property
     def utmp_path(self) -> str | None:

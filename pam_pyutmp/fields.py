@@ -12,9 +12,10 @@ from __future__ import annotations
 # socket's C half alone: the module would bring enum and selectors into every login.
 import _socket as socket
 
-from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import InvalidFieldError
 from pam_pyutmp.system import HOST_SIZE, ID_SIZE, LINE_SIZE, USER_SIZE
+from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -28,11 +29,15 @@ CONTROLS = frozenset(map(chr, (*range(0x20), *range(0x7F, 0xA0))))
 _TO_QUESTION_MARK = {ord(char): "?" for char in CONTROLS}
 
 
-class Cleaned(NamedTuple):
+class Cleaned(Value):
     """Field bytes ready for a record, and what had to change to get them."""
 
-    value: bytes
-    notes: tuple[str, ...]
+    _fields = ("value", "notes")
+    __slots__ = _fields
+
+    def __init__(self, value: bytes, notes: tuple[str, ...]) -> None:
+        self.value = value
+        self.notes = notes
 
 
 def _as_text(value: Text) -> tuple[str, bool]:

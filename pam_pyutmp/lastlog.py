@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pam_pyutmp._core import ffi, lib
-from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import InvalidFieldError, LastlogError, UidAboveCapError, check
 from pam_pyutmp.records import field_text, text_bytes
 from pam_pyutmp.system import UID_LIMIT
+from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
     import datetime
@@ -15,12 +16,16 @@ if TYPE_CHECKING:
 LOCK_TIMEOUT_MS = 2000
 
 
-class LastlogEntry(NamedTuple):
+class LastlogEntry(Value):
     """A user's last login: when (seconds since the epoch), on which line, from where."""
 
-    time: int
-    line: str
-    host: str
+    _fields = ("time", "line", "host")
+    __slots__ = _fields
+
+    def __init__(self, time: int, line: str, host: str) -> None:
+        self.time = time
+        self.line = line
+        self.host = host
 
     @property
     def datetime(self) -> datetime.datetime:

@@ -6,8 +6,6 @@ malformed option is reported and ignored: a typo must never lock anyone out.
 
 from __future__ import annotations
 
-from pam_pyutmp._typing import NamedTuple
-
 FLAGS = {
     "debug": "debug",
     "silent": "silent",
@@ -38,7 +36,11 @@ BACKENDS = ("auto", "files", "utmps")
 UTMPS_TIMEOUT_MAX = 60.0
 
 
-class Options(NamedTuple):
+class Options:
+    """The options of one module line.  Each is an instance attribute once given;
+    until then it reads as the class attribute here, its default.  Parsed options
+    are shared by every call with the same words: read them, never change them."""
+
     debug: bool = False
     silent: bool = False
     noutmp: bool = False
@@ -84,22 +86,22 @@ def parse(args: tuple[str, ...]) -> Options:
 
 
 def _parse(args: tuple[str, ...]) -> Options:
-    values: dict[str, object] = {}
+    options = Options()
     problems: list[str] = []
     for arg in args:
         name, sep, value = arg.partition("=")
         if not sep and name in FLAGS:
-            values[FLAGS[name]] = True
+            setattr(options, FLAGS[name], True)
         elif sep and name in PATHS:
             if value.startswith("/"):
-                values[PATHS[name]] = value
+                setattr(options, PATHS[name], value)
             else:
                 problems.append(f"{arg}: the path must be absolute")
         elif sep and name == "skip_if":
-            values["skip_if"] = frozenset(s for s in value.split(",") if s)
+            options.skip_if = frozenset(s for s in value.split(",") if s)
         elif sep and name == "backend":
             if value in BACKENDS:
-                values["backend"] = value
+                options.backend = value
             else:
                 problems.append(f"{arg}: the backend is one of {', '.join(BACKENDS)}")
         elif sep and name == "utmps_timeout":
@@ -108,19 +110,20 @@ def _parse(args: tuple[str, ...]) -> Options:
             except ValueError:
                 seconds = -1.0
             if 0 < seconds <= UTMPS_TIMEOUT_MAX:  # also false for nan
-                values["utmps_timeout"] = seconds
+                options.utmps_timeout = seconds
             else:
                 problems.append(f"{arg}: not a number of seconds above 0 and at most "
                                 f"{UTMPS_TIMEOUT_MAX:g}")
         elif sep and name == "lastlog_uid_max":
             try:
-                values["lastlog_uid_max"] = int(value, 10)
-                if values["lastlog_uid_max"] < 0:  # type: ignore[operator]
-                    raise ValueError
+                uid = int(value, 10)
             except ValueError:
-                values.pop("lastlog_uid_max", None)
+                uid = -1
+            if uid >= 0:
+                options.lastlog_uid_max = uid
+            else:
                 problems.append(f"{arg}: not a uid")
         else:
             problems.append(f"{arg}: unknown option")
-    assert set(values) <= set(Options._fields)
-    return Options(**values, problems=tuple(problems))  # type: ignore[arg-type]
+    options.problems = tuple(problems)
+    return options

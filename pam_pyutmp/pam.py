@@ -15,7 +15,7 @@ import time
 from _stat import S_ISCHR  # stat's C half, for the same reason
 
 from pam_pyutmp import api
-from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple, Protocol
+from pam_pyutmp._typing import TYPE_CHECKING, Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import line_id, tty_line
 from pam_pyutmp.lastlog import LastlogEntry
@@ -26,6 +26,7 @@ from pam_pyutmp.stores import WtmpStore, resolve_backend, utmp_store, wtmp_store
 from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
 from pam_pyutmp.syslogger import fields as log_fields
 from pam_pyutmp.system import USER_PROCESS
+from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -39,14 +40,19 @@ PAM_IGNORE = 25
 PAM_SILENT = 0x8000
 
 
-class Items(NamedTuple):
+class Items(Value):
     """The PAM items a session is made of; None where unset."""
 
-    service: str | None
-    user: str | None
-    tty: str | None
-    rhost: str | None
-    xdisplay: str | None
+    _fields = ("service", "user", "tty", "rhost", "xdisplay")
+    __slots__ = _fields
+
+    def __init__(self, service: str | None, user: str | None, tty: str | None,
+                 rhost: str | None, xdisplay: str | None) -> None:
+        self.service = service
+        self.user = user
+        self.tty = tty
+        self.rhost = rhost
+        self.xdisplay = xdisplay
 
 
 class Handle(Protocol):

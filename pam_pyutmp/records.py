@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pam_pyutmp._core import ffi, lib
-from pam_pyutmp._typing import TYPE_CHECKING, NamedTuple
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.fields import address_text
 from pam_pyutmp.system import UTMPX_SIZE
+from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
     import datetime
@@ -22,19 +23,25 @@ def text_bytes(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-class Record(NamedTuple):
+class Record(Value):
     """A utmpx record.  Strings decode the raw field bytes losslessly."""
 
-    type: int
-    pid: int
-    line: str
-    id: str
-    user: str
-    host: str
-    session: int
-    tv_sec: int
-    tv_usec: int
-    addr_v6: bytes = bytes(16)
+    _fields = ("type", "pid", "line", "id", "user", "host", "session", "tv_sec", "tv_usec",
+               "addr_v6")
+    __slots__ = _fields
+
+    def __init__(self, type: int, pid: int, line: str, id: str, user: str, host: str,
+                 session: int, tv_sec: int, tv_usec: int, addr_v6: bytes = bytes(16)) -> None:
+        self.type = type
+        self.pid = pid
+        self.line = line
+        self.id = id
+        self.user = user
+        self.host = host
+        self.session = session
+        self.tv_sec = tv_sec
+        self.tv_usec = tv_usec
+        self.addr_v6 = addr_v6
 
     @property
     def time(self) -> datetime.datetime:

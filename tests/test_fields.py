@@ -82,26 +82,26 @@ def test_clean_user_keeps_a_good_name_and_refuses_bad_ones() -> None:
 
 def test_clean_host_keeps_a_clean_host_without_notes() -> None:
     """A clean host is kept as is, and a missing one becomes empty, without notes."""
-    assert fields.clean_host("client.example") == (b"client.example", ())
-    assert fields.clean_host("2001:db8::1") == (b"2001:db8::1", ())
-    assert fields.clean_host(None) == (b"", ())
-    assert fields.clean_host("h\u00f6st") == ("h\u00f6st".encode(), ())
+    assert fields.clean_host("client.example") == fields.Cleaned(b"client.example", ())
+    assert fields.clean_host("2001:db8::1") == fields.Cleaned(b"2001:db8::1", ())
+    assert fields.clean_host(None) == fields.Cleaned(b"", ())
+    assert fields.clean_host("h\u00f6st") == fields.Cleaned("h\u00f6st".encode(), ())
 
 
 def test_clean_host_truncates_to_the_field_on_a_character_boundary() -> None:
     """A long host is cut to ut_host's size, never inside a multibyte character, and a note
     gives both lengths."""
-    value, notes = fields.clean_host("x" * 300)
-    assert value == b"x" * HOST_SIZE
-    assert len(notes) == 1 and "300" in notes[0] and str(HOST_SIZE) in notes[0]
+    cut = fields.clean_host("x" * 300)
+    assert cut.value == b"x" * HOST_SIZE
+    assert len(cut.notes) == 1 and "300" in cut.notes[0] and str(HOST_SIZE) in cut.notes[0]
     for char in ("\u00e9", "\u20ac", "\U0001f600"):
         width = len(char.encode())
         for pad in range(HOST_SIZE - width + 1, HOST_SIZE):  # char straddles the end
-            value, notes = fields.clean_host("x" * pad + char)
-            assert value == b"x" * pad, (char, pad)
-            assert len(notes) == 1
-        value, notes = fields.clean_host("x" * (HOST_SIZE - width) + char)
-        assert value == ("x" * (HOST_SIZE - width) + char).encode() and notes == ()
+            cut = fields.clean_host("x" * pad + char)
+            assert cut.value == b"x" * pad, (char, pad)
+            assert len(cut.notes) == 1
+        fits = fields.clean_host("x" * (HOST_SIZE - width) + char)
+        assert fits == fields.Cleaned(("x" * (HOST_SIZE - width) + char).encode(), ())
 
 
 @pytest.mark.parametrize(("host", "value", "words"), [

@@ -1,17 +1,20 @@
 """What a login pays before its session starts: the modules the session code
-imports in a fresh interpreter, and the stand-ins (pam_pyutmp._typing) that keep
-typing out of them."""
+imports in a fresh interpreter, and the plain value classes (pam_pyutmp.values)
+and options that keep typing, collections and dataclasses out of them."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-import typing
 from pathlib import Path
 
 import pytest
 
-from pam_pyutmp import _typing, system
+from pam_pyutmp import options, system
+from pam_pyutmp.api import UtmpEntry
+from pam_pyutmp.lastlog import LastlogEntry
+from pam_pyutmp.records import Record
+from pam_pyutmp.system import USER_PROCESS
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 # Each costs a login milliseconds at every start of Python (typing brings re and enum;
@@ -46,65 +49,38 @@ def test_session_code_imports_nothing_a_session_does_not_need() -> None:
     assert [name for name in NOT_ON_THE_LOGIN_PATH if name in imported] == []
 
 
-def entry_class(base: object) -> type:
-    class Entry(base):  # type: ignore[misc, valid-type]
-        """A login."""
+def test_value_classes_compare_copy_and_print_by_their_fields() -> None:
+    """Records and the other value classes are equal, and hash alike, when their fields
+    are; _replace copies with the named fields changed and leaves the original as it was;
+    a field the class does not have is a TypeError."""
+    record = Record(USER_PROCESS, 42, "pts/1", "ts/1", "alice", "h", 7, 100, 5)
+    same = Record(USER_PROCESS, 42, "pts/1", "ts/1", "alice", "h", 7, 100, 5, bytes(16))
+    assert record == same and hash(record) == hash(same) and len({record, same}) == 1
+    assert record != record._replace(pid=43) and record != LastlogEntry(100, "pts/1", "h")
+    moved = record._replace(line="pts/2", id="ts/2")
+    assert moved == Record(USER_PROCESS, 42, "pts/2", "ts/2", "alice", "h", 7, 100, 5)
+    assert (record.line, record.id) == ("pts/1", "ts/1")
+    with pytest.raises(TypeError, match="tty"):
+        record._replace(tty="pts/3")
 
-        time: int
-        line: str
-        host: str = ""
-
-        @property
-        def where(self) -> str:
-            return f"{self.line}@{self.host}"
-
-        @classmethod
-        def empty(cls) -> Entry:
-            return cls(0, "")
-
-    return Entry
-
-
-def test_named_tuple_stand_in_makes_what_typing_makes() -> None:
-    """A class on pam_pyutmp._typing.NamedTuple behaves as one on typing.NamedTuple: fields,
-    defaults, _replace, _make, _asdict, methods, properties, docstring, equality, tuple-ness
-    and the errors of a wrong call."""
-    ours, typings = entry_class(_typing.NamedTuple), entry_class(typing.NamedTuple)
-    a, b = ours(5, "pts/1"), typings(5, "pts/1")
-
-    assert ours._fields == typings._fields == ("time", "line", "host")
-    assert ours._field_defaults == typings._field_defaults == {"host": ""}
-    assert a == b and isinstance(a, tuple) and repr(a) == repr(b)
-    assert a._replace(host="h").where == b._replace(host="h").where == "pts/1@h"
-    assert ours.empty() == typings.empty() and ours.__doc__ == typings.__doc__ == "A login."
-    assert ours.__mro__[1:] == typings.__mro__[1:] == (tuple, object)
-    assert a._asdict() == b._asdict() == {"time": 5, "line": "pts/1", "host": ""}
-    assert ours.__match_args__ == typings.__match_args__
-    assert ours._make([1, "x", "y"]) == typings._make([1, "x", "y"])
-    for make in (ours, typings):
-        with pytest.raises(TypeError):
-            make(5)  # a field without a default is missing
-        with pytest.raises(TypeError):
-            make._make([1])
-        with pytest.raises(ValueError):
-            make(5, "pts/1")._replace(tty="x")
-
-
-def test_named_tuple_stand_in_refuses_what_typing_refuses() -> None:
-    """A field without a default after one with a default, and a method that would break
-    the tuple, are errors with the stand-in as with typing (namedtuple alone would accept
-    the first and give the default to the wrong field)."""
+    entry = UtmpEntry(record, None, None)
+    assert entry._replace(notes=("n",)) == UtmpEntry(record, None, None, ("n",)) != entry
     with pytest.raises(TypeError):
-        class Bad(_typing.NamedTuple):  # type: ignore[misc]
-            a: int = 1
-            b: int
+        entry._replace(path="/var/run/utmp")
+    assert repr(LastlogEntry(5, "pts/1", "h")) == "LastlogEntry(time=5, line='pts/1', host='h')"
 
-    with pytest.raises(AttributeError):
-        class Worse(_typing.NamedTuple):
-            a: int
 
-            def _replace(self, **kwargs: object) -> Worse:  # type: ignore[override]
-                return self
+def test_options_are_their_defaults_until_a_word_sets_them() -> None:
+    """Each option a word names is an attribute of Options, with a default; parsing sets
+    the options of the words given and no other, and leaves the defaults alone."""
+    for name in (*options.FLAGS.values(), *options.PATHS.values()):
+        assert hasattr(options.Options, name), name
+    parsed = options.parse(("debug", "utmp=/x/utmp", "skip_if=sshd,login", "nodebug"))
+    assert (parsed.debug, parsed.utmp_path, parsed.skip_if) == (
+        True, "/x/utmp", frozenset({"sshd", "login"}))
+    assert (parsed.nowtmp, parsed.wtmp_path, parsed.backend) == (False, None, "auto")
+    assert parsed.problems == ("nodebug: unknown option",)
+    assert options.Options().debug is False and options.Options().utmp_path is None
 
 
 def test_a_changed_login_defs_is_read_again(tmp_path: Path,
