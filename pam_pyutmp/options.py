@@ -85,6 +85,14 @@ def parse(args: tuple[str, ...]) -> Options:
     return options
 
 
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _parse(args: tuple[str, ...]) -> Options:
     options = Options()
     problems: list[str] = []
@@ -93,10 +101,14 @@ def _parse(args: tuple[str, ...]) -> Options:
         if not sep and name in FLAGS:
             setattr(options, FLAGS[name], True)
         elif sep and name in PATHS:
-            if value.startswith("/"):
-                setattr(options, PATHS[name], value)
-            else:
+            if not value.startswith("/"):
                 problems.append(f"{arg}: the path must be absolute")
+            elif not value.isprintable() or not _is_utf8(value):
+                # Bytes that are not UTF-8 arrive as surrogates: no file of ours
+                # is named so, and the C calls take UTF-8 only.
+                problems.append(f"{arg}: the path must be printable UTF-8")
+            else:
+                setattr(options, PATHS[name], value)
         elif sep and name == "skip_if":
             options.skip_if = frozenset(s for s in value.split(",") if s)
         elif sep and name == "backend":

@@ -393,7 +393,8 @@ def _find_session(handle: Handle, opts: Options) -> api.UtmpEntry | None:
         utmp_db = utmp_store(opts.backend, opts.utmp_path, opts.utmpd_socket,
                              opts.utmps_timeout)
         records = utmp_db.read()
-    except PyutmpError:
+    except PyutmpError as err:
+        _log(LOG_ERR, f"close_session: cannot look for the session: {err}: {_context(handle)}")
         return None
     candidates = [
         slot for slot in records

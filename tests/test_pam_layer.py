@@ -166,15 +166,35 @@ def test_options_are_parsed_once() -> None:
 
 
 def test_a_fifo_at_the_utmp_path_costs_a_log_line_not_a_hang(acct, logs, tmp_path) -> None:
-    """A FIFO planted where utmp should be (nothing ever opens its other end) makes open and
-    close fail at once with PAM_SESSION_ERR and a log line naming the file; wtmp is still
-    written."""
+    """A FIFO planted where utmp should be (nothing ever opens its other end) makes the open
+    fail at once with PAM_SESSION_ERR, wtmp still written; a close in another process, which
+    must read utmp to find the session, returns at once too, with a log line naming the file."""
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    args = [f"utmp={fifo}", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}"]
+    args = [f"utmp={fifo}", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}", "nowtmp"]
     started = time.monotonic()
-    assert pam.open_session(handle(), 0, args) == pam.PAM_SESSION_ERR
-    assert pam.close_session(handle(), 0, args) == pam.PAM_SESSION_ERR
+    assert pam.open_session(handle(), 0, [*args[:-1]]) == pam.PAM_SESSION_ERR
+    assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS]
+    pam._open_sessions.clear()  # the close comes from another process
+    assert pam.close_session(handle(), 0, args) == pam.PAM_IGNORE
     assert time.monotonic() - started < 5
+    lines = logs.lines()
+    assert any("cannot look for the session" in line and str(fifo) in line
+               for line in lines), lines
+
+
+@pytest.mark.parametrize("word", ["utmp=/run/u\udcff", "utmp=/run/u\x1b[2J", "utmp=run/utmp"])
+def test_a_malformed_path_option_is_logged_and_ignored_and_costs_no_other_file(
+        acct, logs, word) -> None:
+    """A path option that is not UTF-8 (its bytes arrive as surrogates), holds a control
+    character or is relative is one log line and ignored: the other files are written and the
+    session opens and closes with PAM_SUCCESS (noutmp keeps the ignored option's default, the
+    machine's utmp, out of the test)."""
+    args = [word, "noutmp", f"wtmp={acct.wtmp}", f"lastlog={acct.lastlog}"]
+    assert pam.open_session(handle(), 0, args) == pam.PAM_SUCCESS
+    assert pam.close_session(handle(), 0, args) == pam.PAM_SUCCESS
     assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS, DEAD_PROCESS]
-    assert any(str(fifo) in line and "utmp" in line for line in logs.lines())
+    lines = logs.lines()
+    assert any("ignored" in line or "must be" in line for line in lines), lines
+    assert not any("internal error" in line for line in lines), lines
+    assert all("\x1b" not in line for line in lines)
