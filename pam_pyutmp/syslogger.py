@@ -24,6 +24,14 @@ SOCKET_PATH = "/dev/log"
 
 _ESCAPED = {ord(char): f"\\x{ord(char):02x}" for char in CONTROLS}
 
+# Sizes a syslog relay carries: RFC 3164 allows a line of 1024 bytes, and
+# relays cut or drop longer ones.  A field value is cut first, so that one
+# long value (a 10,000-byte user name) leaves the others in the line; what is
+# cut ends in CUT.
+FIELD_MAX = 256
+LINE_MAX = 1024
+CUT = "[...]"
+
 
 def escape(text: str) -> str:
     """Control characters, and bytes that were not UTF-8 (surrogate-escaped),
@@ -40,6 +48,7 @@ def escape(text: str) -> str:
 def fields(**values: object) -> str:
     """``key=value`` pairs for log shippers; values with spaces or quotes are quoted."""
     texts = ["" if value is None else str(value) for value in values.values()]
+    texts = [text if len(text) <= FIELD_MAX else text[:FIELD_MAX] + CUT for text in texts]
     joined = "".join(texts)
     # Printable text without a space, quote or "=" in any value: the common case,
     # checked once for the whole line at C speed.  Then only an empty value is quoted.
@@ -69,6 +78,10 @@ def log(priority: int, message: str, pid: int | None = None) -> None:
         pid = posix.getpid()
     text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{pid}]: {escape(message)}"
     data = text.encode("utf-8", "backslashreplace")
+    if len(data) > LINE_MAX:
+        # Cut on a character boundary: the line stays valid UTF-8.
+        kept = data[:LINE_MAX - len(CUT)].decode("utf-8", "ignore")
+        data = (kept + CUT).encode("utf-8")
     if _send_datagram(data):
         return
     try:

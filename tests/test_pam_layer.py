@@ -198,3 +198,15 @@ def test_a_malformed_path_option_is_logged_and_ignored_and_costs_no_other_file(
     assert any("ignored" in line or "must be" in line for line in lines), lines
     assert not any("internal error" in line for line in lines), lines
     assert all("\x1b" not in line for line in lines)
+
+
+def test_log_lines_fit_a_syslog_relay_and_mark_what_was_cut(acct, args, logs) -> None:
+    """A 10,000-character user name and tty give log lines of at most 1024 bytes (what RFC 3164
+    relays carry), each cut marked, the other fields still in the line."""
+    long_user, long_tty = "u" * 10_000, "/dev/" + "t" * 10_000
+    assert pam.open_session(handle(user=long_user, tty=long_tty, rhost="client.example"), 0,
+                            args) != pam.PAM_SUCCESS
+    lines = logs.lines()
+    assert lines and all(len(line.encode()) <= syslogger.LINE_MAX for line in lines), [
+        len(line) for line in lines]
+    assert any(syslogger.CUT in line and "service=svc" in line for line in lines), lines
