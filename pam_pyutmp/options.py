@@ -85,14 +85,6 @@ def parse(args: tuple[str, ...]) -> Options:
     return options
 
 
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _parse(args: tuple[str, ...]) -> Options:
     options = Options()
     problems: list[str] = []
@@ -103,9 +95,9 @@ def _parse(args: tuple[str, ...]) -> Options:
         elif sep and name in PATHS:
             if not value.startswith("/"):
                 problems.append(f"{arg}: the path must be absolute")
-            elif not value.isprintable() or not _is_utf8(value):
-                # Bytes that are not UTF-8 arrive as surrogates: no file of ours
-                # is named so, and the C calls take UTF-8 only.
+            elif not value.isprintable():
+                # Bytes that are not UTF-8 arrive as surrogates, which are not
+                # printable either: the C calls take UTF-8 only.
                 problems.append(f"{arg}: the path must be printable UTF-8")
             else:
                 setattr(options, PATHS[name], value)

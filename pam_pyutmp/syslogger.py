@@ -47,8 +47,7 @@ def escape(text: str) -> str:
 
 def fields(**values: object) -> str:
     """``key=value`` pairs for log shippers; values with spaces or quotes are quoted."""
-    texts = ["" if value is None else str(value) for value in values.values()]
-    texts = [text if len(text) <= FIELD_MAX else text[:FIELD_MAX] + CUT for text in texts]
+    texts = ["" if value is None else _capped(str(value)) for value in values.values()]
     joined = "".join(texts)
     # Printable text without a space, quote or "=" in any value: the common case,
     # checked once for the whole line at C speed.  Then only an empty value is quoted.
@@ -58,6 +57,10 @@ def fields(**values: object) -> str:
 
 
 _EMPTY = '""'
+
+
+def _capped(text: str) -> str:
+    return text if len(text) <= FIELD_MAX else text[:FIELD_MAX] + CUT
 
 
 def _value(value: str) -> str:

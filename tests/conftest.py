@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 import stockreaders
 from pamfakes import LogSocket
+from stockreaders import READER_ENV, wait_past
 
 SYSTEM_FILES = ("/var/run/utmp", "/var/log/wtmp", "/var/log/lastlog")
 
@@ -83,21 +83,6 @@ def forget_open_sessions() -> Iterator[None]:
 
 # --- Stock readers and helpers shared by the tests ----------------------------
 
-# Fixed zone and locale: dates print in UTC and utmpdump/last print plain ASCII.
-READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
-
-
-def wait_past(second: int) -> None:
-    """Sleep until the clock has left ``second``: `last` prints "still running" for a
-    logout stamped with the current second.
-
-    The margin covers the coarse clock behind time(2), which a freshly started `last`
-    was seen reading a few milliseconds behind clock_gettime(CLOCK_REALTIME).
-    """
-    while time.time() < second + 1.2:
-        time.sleep(0.02)
-
-
 class Readers:
     """The stock util-linux/coreutils/shadow readers, run on explicit files only
     (`acctread` in place of those the release lacks)."""
@@ -134,7 +119,7 @@ class Readers:
 
     def undump(self, text: bytes) -> bytes:
         """`utmpdump -r`: the binary file the dump text describes."""
-        return stockreaders.undump(text, READER_ENV)
+        return stockreaders.undump(text)
 
     def lastlog(self, root: os.PathLike[str] | str, user: str) -> list[str]:
         text = self.run("lastlog", "-R", os.fspath(root), "-u", user).decode()

@@ -15,10 +15,26 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+
+# Fixed zone and locale: dates print in UTC and utmpdump/last print plain ASCII.
+READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
+
+
+def wait_past(second: int) -> None:
+    """Sleep until the clock has left ``second``: `last` prints "still running" for a
+    logout stamped with the current second.
+
+    The margin covers the coarse clock behind time(2), which a freshly started `last`
+    was seen reading a few milliseconds behind clock_gettime(CLOCK_REALTIME).
+    """
+    while time.time() < second + 1.2:
+        time.sleep(0.02)
+
 
 
 def _util_linux_last() -> bool:
@@ -36,14 +52,12 @@ DEBIAN_RELEASE = int(Path("/etc/debian_version").read_text().split(".")[0])
 LOGIN_WRITES_UTMP = DEBIAN_RELEASE < 13
 HAVE_PAM_LASTLOG = bool(glob.glob("/usr/lib/*/security/pam_lastlog.so")
                         + glob.glob("/lib/*/security/pam_lastlog.so"))
-NO_PAM_LASTLOG = "pam_lastlog is not in this release's Linux-PAM"
 
 HAVE_LAST = _util_linux_last()
 HAVE_UTMPDUMP = shutil.which("utmpdump") is not None
 HAVE_LASTLOG = shutil.which("lastlog") is not None
 
 NO_LAST = "util-linux `last` is not on this release (its `last` is wtmpdb's)"
-NO_UTMPDUMP = "util-linux `utmpdump` is not on this release"
 NO_LASTLOG = "shadow's `lastlog` is not on this release"
 
 _built: list[str] = []
@@ -86,7 +100,7 @@ def command(argv: Sequence[str]) -> list[str]:
     return list(argv)
 
 
-def undump(text: bytes, env: dict[str, str]) -> bytes:
+def undump(text: bytes, env: dict[str, str] = READER_ENV) -> bytes:
     """The binary records that utmpdump's ``text`` describes (`utmpdump -r`)."""
     if HAVE_UTMPDUMP:
         done = subprocess.run(["utmpdump", "-r"], input=text, capture_output=True, env=env,
@@ -95,7 +109,7 @@ def undump(text: bytes, env: dict[str, str]) -> bytes:
     return undump_with_acctread(text, env)
 
 
-def undump_with_acctread(text: bytes, env: dict[str, str]) -> bytes:
+def undump_with_acctread(text: bytes, env: dict[str, str] = READER_ENV) -> bytes:
     """What :func:`undump` gives where the release has no utmpdump."""
     with tempfile.TemporaryDirectory() as where:
         target = Path(where) / "records"

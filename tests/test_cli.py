@@ -109,7 +109,7 @@ def big_wtmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         text = history_text(RECORDS, os.ttyname(slave).removeprefix("/dev/"))
         path = tmp_path_factory.mktemp("big") / "wtmp"
-        path.write_bytes(stockreaders.undump(text.encode(), ENV))
+        path.write_bytes(stockreaders.undump(text.encode()))
         yield path
     finally:
         os.close(master)

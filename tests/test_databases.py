@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from stockreaders import READER_ENV
 
 import pam_pyutmp
 from pam_pyutmp import databases
@@ -26,7 +27,6 @@ UPSTREAM_WTMP = ("CREATE TABLE wtmp(ID INTEGER PRIMARY KEY, Type INTEGER, User T
 UPSTREAM_LASTLOG2 = ("CREATE TABLE Lastlog2(Name TEXT PRIMARY KEY, Time INTEGER, TTY TEXT, "
                      "RemoteHost TEXT, Service TEXT)")
 WTMPDB_USER_PROCESS = 3  # wtmpdb.h, not utmp's 7
-READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
 
 
 def schema(path: Path, table: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import stockreaders
-from conftest import READER_ENV, wait_past
+from stockreaders import wait_past
 
 import pam_pyutmp
 from pam_pyutmp import slots, utmpfile
@@ -300,7 +300,7 @@ def test_acctread_reads_what_the_stock_readers_read(acct, chroot, readers) -> No
     for path in (acct.utmp, acct.wtmp):
         stock, ours = both(["utmpdump", str(path)], ["dump", str(path)])
         assert stock == ours and stock.count(b"\n") >= 3
-        assert readers.undump(stock) == stockreaders.undump_with_acctread(stock, READER_ENV)
+        assert readers.undump(stock) == stockreaders.undump_with_acctread(stock)
     wait_past(int(time.time()))
     stock, ours = both(["last", "-w", "--time-format", "iso", "-f", str(acct.wtmp)],
                        ["last", str(acct.wtmp)])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import stockreaders
+from stockreaders import READER_ENV
 
 import pam_pyutmp.pam_module
 
@@ -264,7 +265,6 @@ def parse_dump(output: str) -> list[Dumped]:
     return records
 
 
-READER_ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
 _CLOSED = re.compile(r" \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* - \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d")
 
 
