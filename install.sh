@@ -8,28 +8,24 @@
 #   sudo ./install.sh --uninstall          disable every service, remove what was installed
 #   sudo ./install.sh --package-only       only the system packages and the Python package
 #                                          (what the test suite needs; no file in /etc)
-#   --loader native|pam_python             with install or --enable: what the include
-#                                          file's module line loads the session code
-#                                          with: pam_pyutmp.so, which keeps one Python
-#                                          per process (the default on a new install),
-#                                          or pam_python.so, a new interpreter for each
-#                                          PAM transaction.  Without it, an installed
-#                                          include file keeps its loader.
 #   ./install.sh --dry-run [ACTION]        print what would be done, change nothing
 #   ./install.sh --help                    this text
 #
-# Installed: the package, for /usr/bin/python3 (the interpreter pam_python.so
-# embeds), by pip into /usr/local, never over a file dpkg owns (--no-deps keeps
+# Installed: the package, for /usr/bin/python3 (the interpreter PAM hosts
+# embed), by pip into /usr/local, never over a file dpkg owns (--no-deps keeps
 # pip from replacing a Debian-packaged library); the PAM module
 # /usr/local/lib/security/pam_pyutmp.so, built here for that interpreter and
-# that package (csrc/build_loader.py); the module file pam_python.so loads,
-# /usr/local/lib/security/pam_pyutmp.py; the include file /etc/pam.d/pyutmp;
-# the man pages pam_pyutmp(8) and pyutmp(1).  A file that is already identical is left alone.
+# that package (csrc/build_loader.py), which starts Python once per process with
+# a fixed, root-owned sys.path; the include file /etc/pam.d/pyutmp; the man
+# pages pam_pyutmp(8) and pyutmp(1).  A file that is already identical is left alone.
+# pam_python.so is never used: it finds its Python through the caller's PATH,
+# so a user running su could make it run their own code as root.  An include
+# file or module file of an older install that used it is replaced or removed.
 # The first edit of a service file keeps a copy of the original in
 # /var/backups/pam_pyutmp/.
 set -euo pipefail
 
-PYTHON=/usr/bin/python3          # what libpam-python's pam_python.so embeds
+PYTHON=/usr/bin/python3          # what PAM hosts embed
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PAMD=/etc/pam.d
 INCLUDE=pyutmp                   # /etc/pam.d/pyutmp
@@ -37,7 +33,7 @@ INCLUDE_LINE="session include $INCLUDE"
 # Beside the rest of the local installation, named by absolute path in the include
 # file: /lib/<multiarch>/security, where libpam looks for bare names, is dpkg's.
 MODULE_DIR=/usr/local/lib/security
-MODULE_FILE=$MODULE_DIR/pam_pyutmp.py
+MODULE_FILE=$MODULE_DIR/pam_pyutmp.py  # pam_python.so's module file, of older installs
 MODULE_SO=$MODULE_DIR/pam_pyutmp.so
 MAN_FILE=/usr/local/share/man/man8/pam_pyutmp.8
 CLI_MAN_FILE=/usr/local/share/man/man1/pyutmp.1
@@ -46,7 +42,6 @@ DIST=pam_pyutmp
 
 DRY_RUN=0
 ACTION=install
-LOADER=""      # native or pam_python; empty: the installed include's, else native
 SERVICES=()
 ARGS=("$@")
 WORK=""        # temp dir of this run, removed at exit
@@ -99,17 +94,9 @@ while [ $# -gt 0 ]; do
             set_action "${opt#--}"
             add_services "${1#*=}" ;;
         --loader|--loader=*)
-            if [ "$1" = --loader ]; then
-                [ $# -ge 2 ] || die "--loader needs native or pam_python"
-                LOADER=$2
-                shift
-            else
-                LOADER=${1#*=}
-            fi
-            case "$LOADER" in
-                native|pam_python) ;;
-                *) die "--loader is native or pam_python, not '$LOADER'" ;;
-            esac ;;
+            die "--loader is gone: the module is always loaded by pam_pyutmp.so. pam_python.so" \
+                "finds its Python through the caller's PATH, so a user running su could make" \
+                "it run their own code as root" ;;
         --uninstall) set_action uninstall ;;
         --package-only) set_action package ;;
         -h|--help) usage; exit 0 ;;
@@ -118,9 +105,6 @@ while [ $# -gt 0 ]; do
     shift
 done
 
-if [ -n "$LOADER" ] && [ "$ACTION" != install ] && [ "$ACTION" != enable ]; then
-    die "--loader goes with an install or --enable"
-fi
 [ "$(id -u)" = 0 ] || [ "$DRY_RUN" = 1 ] || die "run as root (sudo $0 ${ARGS[*]})"
 if [ "$DRY_RUN" = 1 ]; then say "dry run: nothing is changed"; fi
 
@@ -130,7 +114,7 @@ install_system_packages() {
     local wanted=() missing=() pkg
     if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
         wanted=(python3 python3-pip python3-cffi python3-dev python3-setuptools python3-wheel
-                gcc libc6-dev libpam0g-dev libpam-python)
+                gcc libc6-dev libpam0g-dev)
         for pkg in "${wanted[@]}"; do
             dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
                 || missing+=("$pkg")
@@ -157,8 +141,8 @@ install_system_packages() {
             apk add --no-cache "${missing[@]}" || die "apk add ${missing[*]} failed"
         fi
     else
-        die "neither apt-get nor apk found: install python3, pip, cffi, setuptools, wheel," \
-            "a C compiler and pam_python by hand"
+        die "neither apt-get nor apk found: install python3 with its headers, pip, cffi," \
+            "setuptools, wheel, a C compiler and the PAM headers by hand"
     fi
 }
 
@@ -332,96 +316,38 @@ put_file() {
     say "installed $dest"
 }
 
-find_pam_python() {
-    local dir
-    for dir in /lib/security /lib64/security /usr/lib/security /usr/lib64/security \
-               /lib/*/security /usr/lib/*/security; do
-        if [ -f "$dir/pam_python.so" ]; then
-            printf '%s\n' "$dir/pam_python.so"
-            return 0
-        fi
-    done
-    return 1
-}
-
-# check_pam_python: succeeds when pam_python.so is there; otherwise says what is missing.
-check_pam_python() {
-    local so lib want
-    if so=$(find_pam_python); then
-        lib=$(grep -ao 'libpython[0-9]\.[0-9]*' "$so" | head -n 1 || true)
-        want=$("$PYTHON" -c 'import sys; print("libpython%d.%d" % sys.version_info[:2])' \
-               2>/dev/null || true)
-        if [ -n "$lib" ] && [ -n "$want" ] && [ "$lib" != "$want" ]; then
-            warn "$so embeds $lib, but the package was installed for $PYTHON ($want)"
-        fi
-        say "check: $so is there"
+# remove_pam_python_module: an older install put the module file pam_python.so
+# loaded here; nothing loads it now.
+remove_pam_python_module() {
+    [ -e "$MODULE_FILE" ] || [ -L "$MODULE_FILE" ] || return 0
+    if would "remove $MODULE_FILE (pam_python.so's module file, no longer used)"; then
         return 0
     fi
-    if command -v apk >/dev/null 2>&1; then
-        say "missing: pam_python.so. Alpine has no package of it. The library API works"
-        say "  already; the PAM module needs pam_python (https://pam-python.sourceforge.net/)"
-        say "  built from source against python3 and linux-pam-dev and installed as"
-        say "  /lib/security/pam_python.so. Then run ./install.sh again."
-    elif [ "$DRY_RUN" = 1 ]; then
-        say "check: pam_python.so is not there yet (libpam-python provides it)"
-    else
-        say "missing: pam_python.so, although libpam-python is installed (dpkg -L libpam-python)"
-    fi
-    return 1
-}
-
-# The loader of the installed include file: pam_python when its module line
-# loads pam_python.so, else native.
-installed_loader() {
-    if [ -f "$PAMD/$INCLUDE" ] \
-            && grep -Eq '^[[:space:]]*-?session[[:space:]].*pam_python\.so' "$PAMD/$INCLUDE"; then
-        printf 'pam_python\n'
-    else
-        printf 'native\n'
-    fi
-}
-
-# The include file for $LOADER: the shipped one loads pam_pyutmp.so; for
-# pam_python its module line loads pam_python.so with the module file instead.
-include_file() {
-    if [ "$LOADER" = native ]; then
-        printf '%s\n' "$SRC/pam.d/$INCLUDE"
-        return 0
-    fi
-    sed -E "/^[[:space:]]*#/! s#[[:space:]]$MODULE_SO([[:space:]]|\$)# pam_python.so $MODULE_FILE\\1#" \
-        "$SRC/pam.d/$INCLUDE" >"$WORK/$INCLUDE.pam_python"
-    printf '%s\n' "$WORK/$INCLUDE.pam_python"
+    rm -f -- "$MODULE_FILE"
+    say "removed $MODULE_FILE: pam_python.so's module file, no longer used"
 }
 
 install_all() {
-    local pam_python_ok=1 include
-    [ -n "$LOADER" ] || LOADER=$(installed_loader)
-    say "loader: $LOADER"
+    local include=$SRC/pam.d/$INCLUDE
     install_system_packages
     install_package
     check_import
     install_native_module
-    put_file "$SRC/pam_pyutmp/pam_module.py" "$MODULE_FILE"
+    remove_pam_python_module
     put_file "$SRC/man/pam_pyutmp.8" "$MAN_FILE"
     put_file "$SRC/man/pyutmp.1" "$CLI_MAN_FILE"
-    include=$(include_file)
     if [ -f "$PAMD/$INCLUDE" ] && ! cmp -s "$include" "$PAMD/$INCLUDE" \
             && ! would "keep the current $PAMD/$INCLUDE as $BACKUP_DIR/$INCLUDE.old"; then
         install -d -m 0755 "$BACKUP_DIR"
         cp -a -- "$PAMD/$INCLUDE" "$BACKUP_DIR/$INCLUDE.old"
-        say "$PAMD/$INCLUDE differs from the one for loader $LOADER: kept it as" \
-            "$BACKUP_DIR/$INCLUDE.old"
+        if grep -Eq '^[[:space:]]*-?session[[:space:]].*pam_python\.so' "$PAMD/$INCLUDE"; then
+            warn "$PAMD/$INCLUDE loaded the module with pam_python.so, which lets a user" \
+                 "running su choose the code it runs as root: replaced by the one loading" \
+                 "pam_pyutmp.so"
+        fi
+        say "$PAMD/$INCLUDE differs from this version's: kept it as $BACKUP_DIR/$INCLUDE.old"
     fi
     put_file "$include" "$PAMD/$INCLUDE"
-    # pam_pyutmp.so needs no pam_python.so.
-    [ "$LOADER" = pam_python ] || return 0
-    check_pam_python || pam_python_ok=0
-    if [ "$pam_python_ok" = 0 ] && [ "$DRY_RUN" = 0 ]; then
-        if [ "$ACTION" = enable ]; then
-            die "not enabling ${SERVICES[*]}: without pam_python.so their sessions would fail"
-        fi
-        command -v apk >/dev/null 2>&1 || die "pam_python.so is missing"
-    fi
 }
 
 # --- service files ----------------------------------------------------------------
@@ -604,7 +530,8 @@ uninstall_all() {
     fi
     for svc in "${enabled[@]}"; do disable_service "$svc"; done
     [ ${#enabled[@]} -gt 0 ] || say "no service includes $INCLUDE"
-    for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MODULE_FILE" "$MAN_FILE" "$CLI_MAN_FILE"; do
+    remove_pam_python_module
+    for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MAN_FILE" "$CLI_MAN_FILE"; do
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
             say "not there: $file"
         elif ! would "remove $file"; then

@@ -50,6 +50,8 @@ int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
 int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
                        const struct pyutmp_record *logout, int lock_timeout_ms, int *written);
 void pyutmp_notty_slot(struct pyutmp_record *rec, const char *label, unsigned n);
+int pyutmp_slot_stale(const struct pyutmp_record *slot);
+void pyutmp_slot_retired(const struct pyutmp_record *slot, struct pyutmp_record *out);
 int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
                        struct pyutmp_record *rec, int has_tty, const char *label);
 size_t pyutmp_slot_index(const struct pyutmp_record *slots, size_t count,

@@ -335,6 +335,25 @@ static int step_put(struct utmp_step *step, const struct pyutmp_record *rec)
     return err;
 }
 
+/* Retires the stale tty-less slots (pyutmp_slot_stale()) but the one at skip,
+ * so `who` with a file lists no session whose process is gone.  Best effort: a
+ * slot that cannot be rewritten stays as it was, and the login goes on. */
+static void step_retire_stale(struct utmp_step *step, size_t skip)
+{
+    for (size_t i = 0; i < step->count; i++) {
+        struct pyutmp_record dead;
+        struct utmpx u;
+        off_t at = (off_t)(i * sizeof(u));
+
+        if (i == skip || !pyutmp_slot_stale(&step->slots[i]))
+            continue;
+        pyutmp_slot_retired(&step->slots[i], &dead);
+        if (to_utmpx(&dead, &u) == 0
+            && write_all_or_errno(pwrite(step->fd, &u, sizeof(u), at), sizeof(u)) != 0)
+            (void)pwrite(step->fd, &step->raw[i], sizeof(u), at);
+    }
+}
+
 int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_timeout_ms)
 {
     struct utmp_step step;
@@ -356,6 +375,8 @@ int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
         err = pyutmp_slot_choose(step.slots, step.count, rec, has_tty, label);
     if (!err)
         err = step_put(&step, rec);
+    if (!err)
+        step_retire_stale(&step, pyutmp_slot_index(step.slots, step.count, rec));
     step_end(&step);
     return err;
 }

@@ -57,7 +57,8 @@ const char *pyutmp_default_lastlog_path(void);
 int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_timeout_ms);
 /* Writes a new session's USER_PROCESS record: the slot pyutmp_slot_choose()
  * gives it, under the C library's write lock (rec gets the id and line of a tty-less
- * slot when it takes one).  EUSERS: every tty-less slot is in use. */
+ * slot when it takes one).  EUSERS: every tty-less slot is in use.  In the same
+ * step, every other stale slot (pyutmp_slot_stale()) is retired. */
 int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
                       const char *label, int lock_timeout_ms);
 /* Writes logout over rec's slot if pyutmp_slot_holds() says it still holds
@@ -67,12 +68,19 @@ int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
 
 /* The slot rules (pyutmp_slots.c), over a snapshot of count slots. */
 
+/* 1 for a tty-less USER_PROCESS slot whose process is gone: a session that
+ * was killed or crashed and will never log out. */
+int pyutmp_slot_stale(const struct pyutmp_record *slot);
+/* The slot as a stale session's is retired in utmp: DEAD_PROCESS, without
+ * user or host, as logout(3) leaves a slot, but with its time kept: when the
+ * process ended is not known, so no time is made up. */
+void pyutmp_slot_retired(const struct pyutmp_record *slot, struct pyutmp_record *out);
 /* Gives rec the id and line of tty-less slot n: id "P" and three base-36
  * digits, line "<label>/<n>" with the label (clean UTF-8) cut to fit. */
 void pyutmp_notty_slot(struct pyutmp_record *rec, const char *label, unsigned n);
 /* Leaves rec on its tty's slot when has_tty and no live session of another
- * process holds that slot, else gives it the lowest free tty-less slot
- * (EUSERS when there is none). */
+ * process holds that slot, else gives it the lowest free tty-less slot, one
+ * whose session is gone counting as free (EUSERS when there is none). */
 int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
                        struct pyutmp_record *rec, int has_tty, const char *label);
 /* The slot pututxline() writes rec over, as glibc chooses it: the first

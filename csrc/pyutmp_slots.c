@@ -99,7 +99,9 @@ int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
     for (i = 0; i < count; i++) {
         long n = slots[i].type == USER_PROCESS ? notty_number(slots[i].id) : -1;
 
-        if (n >= 0)
+        /* A session whose process is gone (killed, crashed) never logs out:
+         * its number is free again, or killed sessions would use them up. */
+        if (n >= 0 && alive(slots[i].pid))
             used[n / 8] |= (unsigned char)(1u << (n % 8));
     }
     for (unsigned n = 0; n < PYUTMP_NOTTY_SLOTS; n++) {
@@ -111,14 +113,30 @@ int pyutmp_slot_choose(const struct pyutmp_record *slots, size_t count,
     return EUSERS;
 }
 
+int pyutmp_slot_stale(const struct pyutmp_record *slot)
+{
+    return slot->type == USER_PROCESS && notty_number(slot->id) >= 0 && !alive(slot->pid);
+}
+
+void pyutmp_slot_retired(const struct pyutmp_record *slot, struct pyutmp_record *out)
+{
+    *out = *slot;
+    out->type = DEAD_PROCESS;
+    memset(out->user, 0, sizeof(out->user));
+    memset(out->host, 0, sizeof(out->host));
+}
+
 static int same_session(const struct pyutmp_record *slot, const struct pyutmp_record *rec)
 {
-    return slot->type == USER_PROCESS
-        && SAME_FIELD(slot->line, rec->line)
-        && SAME_FIELD(slot->user, rec->user)
-        && slot->pid == rec->pid
-        && slot->tv_sec == rec->tv_sec
-        && slot->tv_usec == rec->tv_usec;
+    if (!SAME_FIELD(slot->line, rec->line) || slot->pid != rec->pid
+        || slot->tv_sec != rec->tv_sec || slot->tv_usec != rec->tv_usec)
+        return 0;
+    if (slot->type == USER_PROCESS)
+        return SAME_FIELD(slot->user, rec->user);
+    /* Retired as stale (pyutmp_slot_retired()) although the session lived on
+     * in another process, which closes it now: still its slot, so wtmp gets
+     * the logout.  A logout record has the logout's time, never the login's. */
+    return slot->type == DEAD_PROCESS && slot->user[0] == '\0';
 }
 
 size_t pyutmp_slot_index(const struct pyutmp_record *slots, size_t count,

@@ -163,6 +163,11 @@ def _cmod(a: int, b: int) -> int:
 def _who(args: argparse.Namespace) -> int:
     store = stores.utmp_store(args.source, args.file, args.utmpd_socket)
     live = [r for r in store.read() if r.type == USER_PROCESS]
+    if args.file is None:
+        # As coreutils who does for the machine's own utmp: a session whose process
+        # is gone (killed, crashed) is no one logged in.  A named file may come from
+        # another machine, whose pids mean nothing here.
+        live = [r for r in live if _process_exists(r.pid)]
     if args.json:
         _dump({"source": stores.resolve_backend(args.source, args.utmpd_socket),
                "file": store.name,
@@ -177,6 +182,18 @@ def _who(args: argparse.Namespace) -> int:
         text = f"{r.user:<8} {r.line:<12} {when}"
         print(_starred(text + (f" ({r.host})" if r.host else "")))
     return 0
+
+
+def _process_exists(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: it exists
+    return True
 
 
 def _who_time_format() -> str:

@@ -33,8 +33,9 @@ from pam_pyutmp.system import (
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PAM_DIR = "/etc/pam.d"
+PAM_TYPES = ("auth", "account", "password", "session")
 INCLUDE_FILE = "pyutmp"  # /etc/pam.d/pyutmp, which install.sh writes
-MODULE_FILE = "/usr/local/lib/security/pam_pyutmp.py"
+INCLUDE_LINE = f"session include {INCLUDE_FILE}"
 SECURITY_DIRS = ("/lib/security", "/lib64/security", "/usr/lib/security", "/usr/lib64/security",
                  "/lib/*/security", "/usr/lib/*/security")
 # Services that write utmp, wtmp and lastlog themselves (see pam_pyutmp(8)).
@@ -44,7 +45,7 @@ SOCKET_TIMEOUT = 2.0
 
 
 class Finding(NamedTuple):
-    check: str  # what was checked: "pam_python", "module", "pam.d", "file", ...
+    check: str  # what was checked: "loader", "module", "pam.d", "pam_python", "file", ...
     status: str  # OK, WARN or FAIL
     message: str
     fix: str = ""
@@ -129,16 +130,30 @@ class _System:
                 elif base == "pam_pyutmp.so":
                     yield ModuleLine(service, number, control, base, None, tuple(args), module)
 
-    def includes(self, service: str) -> set[str]:
-        """The service files whose session lines ``service`` brings in."""
+    def includes(self, service: str, types: tuple[str, ...] = ("session",)) -> set[str]:
+        """The service files whose lines of ``types`` ``service`` brings in."""
         out = set()
         for _number, words in self.pam_lines(service):
             if words[0] == "@include" and len(words) > 1:
                 out.add(os.path.basename(words[1]))
-            elif (len(words) > 2 and words[0].lstrip("-").lower() == "session"
+            elif (len(words) > 2 and words[0].lstrip("-").lower() in types
                   and words[1] in ("include", "substack")):
                 out.add(os.path.basename(words[2]))
         return out
+
+    def pam_python_lines(self, service: str) -> Iterator[str]:
+        """"FILE line N" of each line, of any type, in ``service``'s whole stack
+        (its includes followed) that loads pam_python.so."""
+        seen, todo = {service}, [service]
+        while todo:
+            current = todo.pop(0)
+            for number, words in self.pam_lines(current):
+                if len(words) > 2 and os.path.basename(words[2]) == "pam_python.so":
+                    yield f"{self.path(PAM_DIR)}/{current} line {number}"
+            for name in sorted(self.includes(current, PAM_TYPES)):
+                if name not in seen:
+                    seen.add(name)
+                    todo.append(name)
 
     def group_name(self, gid: int) -> str:
         for entry in self._colon_file("/etc/group"):
@@ -254,7 +269,13 @@ def _check_pam_d(system: _System, lines: list[ModuleLine]) -> Iterator[Finding]:
                               "skip_if=sshd,login)")
 
 
-# --- pam_python.so and the module ---------------------------------------------------
+# --- the loader: pam_pyutmp.so, never pam_python.so --------------------------------
+
+# Services whose program has another name.
+_PROGRAM_OF_SERVICE = {"su-l": "su", "sudo-i": "sudo", "polkit-1": "pkexec"}
+_PROGRAM_DIRS = ("/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/lib/polkit-1")
+_ESCALATION = ("pam_python.so finds its Python through the caller's PATH, so a user who "
+               "runs {program} can make it run their own code as root")
 
 
 def _security_file(system: _System, name: str) -> str | None:
@@ -276,39 +297,44 @@ def _linked_python(path: str) -> str | None:
     return found.group(1).decode() if found else None
 
 
+def _setuid_program(system: _System, service: str) -> str | None:
+    """The setuid-root program that runs ``service``'s stack for whoever calls it."""
+    name = _PROGRAM_OF_SERVICE.get(service, service)
+    for directory in _PROGRAM_DIRS:
+        path = f"{directory}/{name}"
+        try:
+            st = os.stat(system.path(path))
+        except OSError:
+            continue
+        if st.st_mode & stat.S_ISUID and st.st_uid == 0:
+            return path
+    return None
+
+
 def _check_loader(system: _System, lines: list[ModuleLine], python: str | None
                   ) -> Iterator[Finding]:
-    loaders = {line.loader for line in lines} or {"pam_python.so"}
     for named in sorted({line.module for line in lines if line.loader == "pam_pyutmp.so"}):
         yield from _check_native(system, named, python)
-    if "pam_python.so" not in loaders:
-        return
-    so = _security_file(system, "pam_python.so")
-    if so is None:
-        yield Finding("pam_python", FAIL,
-                      "pam_python.so is missing: no directory of "
-                      f"{', '.join(SECURITY_DIRS)} under {system.root} has it, so PAM cannot "
-                      "load the module",
-                      "apt-get install libpam-python (Debian, Ubuntu); elsewhere build "
-                      "pam_python from source")
-        return
-    version = _linked_python(so)
-    here = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    if version is None:
-        yield Finding("pam_python", WARN, f"{so}: cannot tell which libpython it embeds")
-    elif version != here:
-        yield Finding("pam_python", FAIL,
-                      f"{so} embeds Python {version}, but this pam_pyutmp is installed for "
-                      f"Python {here} ({sys.executable})",
-                      f"install the package for /usr/bin/python{version}: ./install.sh with "
-                      f"PYTHON=/usr/bin/python{version}")
-    else:
-        yield Finding("pam_python", OK, f"{so} embeds Python {version}, the Python this "
-                                        "package is installed for")
-    interpreter = python or _interpreter(version)
-    files = sorted({line.module_file for line in lines if line.module_file} or {MODULE_FILE})
-    for module_file in files:
-        yield _check_import(system, module_file, interpreter)
+    pam_dir = system.path(PAM_DIR)
+    for line in lines:
+        if line.loader == "pam_python.so":
+            yield Finding("loader", FAIL,
+                          f"{pam_dir}/{line.service} line {line.number} loads pam_pyutmp with "
+                          "pam_python.so, which is not supported: it finds its Python through "
+                          "the caller's PATH and starts a new one for every PAM transaction",
+                          f"./install.sh, then use '{INCLUDE_LINE}' in place of that line "
+                          "(it loads pam_pyutmp.so)")
+    for service in system.pam_files():
+        program = _setuid_program(system, service)
+        if program is None:
+            continue
+        for where in system.pam_python_lines(service):
+            yield Finding("pam_python", FAIL,
+                          f"root escalation: {where} loads pam_python.so in the stack of "
+                          f"{program}, a setuid-root program: "
+                          + _ESCALATION.format(program=os.path.basename(program)),
+                          "remove that line (for pam_pyutmp: "
+                          f"'{INCLUDE_LINE}', which loads pam_pyutmp.so)")
 
 
 def _check_native(system: _System, named: str, python: str | None) -> Iterator[Finding]:
@@ -343,45 +369,6 @@ def _interpreter(version: str | None) -> str:
     if version is not None and os.path.exists(f"/usr/bin/python{version}"):
         return f"/usr/bin/python{version}"
     return sys.executable
-
-
-def _check_import(system: _System, module_file: str, interpreter: str) -> Finding:
-    """Load the module file as pam_python.so would: the embedded interpreter, no
-    environment (login clears it), not from this directory."""
-    path = system.path(module_file)
-    if not os.path.isfile(path):
-        return Finding("module", FAIL, f"{path}: no such file, so pam_python.so cannot load "
-                                       "the module", "./install.sh")
-    try:
-        done = subprocess.run([interpreter, "-I", "-c", _IMPORT_CHECK, path],
-                              capture_output=True, text=True, env={}, cwd="/",
-                              timeout=IMPORT_TIMEOUT, check=False)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return Finding("module", FAIL, f"cannot run {interpreter}: {err}",
-                       "give the interpreter pam_python.so embeds with --python")
-    if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()]
-        reason = lines[-1] if lines else f"exit status {done.returncode}"
-        return Finding("module", FAIL, f"{interpreter} cannot import {path}: {reason}",
-                       f"./install.sh installs the package for {interpreter}; check "
-                       f"{interpreter} -I -c 'import pam_pyutmp.pam'")
-    return Finding("module", OK, f"{interpreter} imports {path} and its pam_pyutmp "
-                                 f"({done.stdout.strip()})")
-
-
-# Runs the module file as pam_python.so does (its own namespace), then names the
-# package it found, so the report says which installation the module uses.
-_IMPORT_CHECK = """
-import sys
-namespace = {"__name__": "pam_pyutmp_module", "__file__": sys.argv[1]}
-with open(sys.argv[1]) as source:
-    exec(compile(source.read(), sys.argv[1], "exec"), namespace)
-for name in ("pam_sm_open_session", "pam_sm_close_session"):
-    if not callable(namespace.get(name)):
-        sys.exit(f"the module defines no {name}")
-import pam_pyutmp
-print(pam_pyutmp.__version__, "in", pam_pyutmp.__path__[0])
-"""
 
 
 # --- files, sockets ------------------------------------------------------------------

@@ -6,14 +6,12 @@ from pam_pyutmp._core import ffi, lib
 from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import InvalidFieldError, LastlogError, UidAboveCapError, check
 from pam_pyutmp.records import field_text, text_bytes
-from pam_pyutmp.system import UID_LIMIT
+from pam_pyutmp.system import LOCK_TIMEOUT_MS, UID_LIMIT
 from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
     import datetime
     from typing import Any
-
-LOCK_TIMEOUT_MS = 2000
 
 
 class LastlogEntry(Value):

@@ -85,6 +85,22 @@ def choose(slots: list[Record], record: Record, label: str, has_tty: bool,
     return placed(record, rec)
 
 
+def retired_stale(slots: list[Record], taken: Record) -> list[Record]:
+    """The DEAD_PROCESS records that retire the stale slots among ``slots`` (tty-less
+    sessions whose process is gone), but the one ``taken`` now holds: written in the
+    login's step, so `who` lists no session that will never log out.  The C side's
+    pyutmp_slot_retired() keeps each slot's time: when its process ended is unknown."""
+    retired = []
+    for slot in slots:
+        rec = slot.to_c()
+        if not lib.pyutmp_slot_stale(rec) or (slot.id == taken.id and slot.line == taken.line):
+            continue
+        dead_rec = ffi.new("struct pyutmp_record *")
+        lib.pyutmp_slot_retired(rec, dead_rec)
+        retired.append(Record.from_c(dead_rec))
+    return retired
+
+
 def holds(slots: list[Record], record: Record, put_matches_line: bool) -> bool:
     """Whether the slot a put of ``record``'s logout overwrites still holds
     ``record``'s session: one closed already, or one a newer login on the

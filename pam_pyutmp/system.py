@@ -40,6 +40,11 @@ DEFAULT_UTMP: str = ffi.string(lib.pyutmp_default_utmp_path()).decode()
 DEFAULT_WTMP: str = ffi.string(lib.pyutmp_default_wtmp_path()).decode()
 DEFAULT_LASTLOG: str = ffi.string(lib.pyutmp_default_lastlog_path()).decode()
 
+# How long a login or logout waits for another writer's lock on utmp, wtmp or
+# lastlog: as long as glibc's own writers wait (TIMEOUT in login/utmp_file.c),
+# so under a crowd of logins we give up no sooner than login or sshd would.
+LOCK_TIMEOUT_MS = 10_000
+
 LOGIN_DEFS = "/etc/login.defs"
 # The largest uid a 32-bit uid_t can name; (uid_t)-1 means "no uid".
 UID_LIMIT = 2**32 - 2

@@ -17,14 +17,12 @@ from pam_pyutmp._core import ffi, lib
 from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import PyutmpError, UtmpError, WtmpError, check
 from pam_pyutmp.records import Record
-from pam_pyutmp.system import UTMPX_SIZE
+from pam_pyutmp.system import LOCK_TIMEOUT_MS, UTMPX_SIZE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import BinaryIO
 
-# How long a login waits for another writer of the same file.
-LOCK_TIMEOUT_MS = 2000
 
 
 def put(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:

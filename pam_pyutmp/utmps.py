@@ -28,7 +28,7 @@ import socket
 import struct
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import BinaryIO, NoReturn
 
 from pam_pyutmp import slots
@@ -377,8 +377,12 @@ class UtmpdClient:
 
     def login(self, record: Record, label: str, has_tty: bool) -> Record:
         with self.exclusive():
-            chosen = slots.choose(self.read(), record, label, has_tty, self.name)
+            snapshot = self.read()
+            chosen = slots.choose(snapshot, record, label, has_tty, self.name)
             self.put(chosen)
+            for dead in slots.retired_stale(snapshot, chosen):
+                with suppress(PyutmpError):  # best effort: the login itself is done
+                    self.put(dead)
             return chosen
 
     def logout(self, record: Record, logout: Record) -> bool:

@@ -244,8 +244,9 @@ def _standin(*argv: str) -> subprocess.Popen[str]:
 
 def test_utmps_source_reads_the_daemons(shared_dir: Path) -> None:
     """With the utmps daemons (the project's stand-ins): `pyutmp who --source utmps` lists
-    the live sessions utmpd holds, and `pyutmp last --source utmps` pairs the records of
-    the wtmp file wtmpd keeps, in the daemons' own record layout."""
+    the live sessions utmpd holds (not one whose process is gone, as `who` does), and
+    `pyutmp last --source utmps` pairs the records of the wtmp file wtmpd keeps, in the
+    daemons' own record layout."""
     run_dir, log_dir = shared_dir / "run-utmps", shared_dir / "log"
     run_dir.mkdir()
     log_dir.mkdir()
@@ -255,6 +256,9 @@ def test_utmps_source_reads_the_daemons(shared_dir: Path) -> None:
         api = {"backend": "utmps", "utmpd_socket": utmpd, "wtmpd_socket": wtmpd}
         ended = pam_pyutmp.put_utmp("alice", "pts/1", "a.example", **api)
         pam_pyutmp.put_utmp("bob", "pts/2", "b.example", **api)
+        # Killed: never logged out; who lists no session whose process is gone.
+        gone = os.waitpid(os.spawnv(os.P_NOWAIT, "/bin/true", ["true"]), 0)[0]
+        pam_pyutmp.put_utmp("carol", "pts/3", "c.example", pid=gone, **api)
         pam_pyutmp.unput_utmp(ended)
         # A logout stamped with the second of the listing is "still running" to last(1).
         logged_out = int(time.time())
@@ -271,9 +275,10 @@ def test_utmps_source_reads_the_daemons(shared_dir: Path) -> None:
     assert [(s["user"], s["line"], s["host"]) for s in listed["sessions"]] == [
         ("bob", "pts/2", "b.example")]
     assert [(s["user"], s["line"], s["status"]) for s in sessions] == [
+        ("carol", "pts/3", "gone - no logout"),
         ("bob", "pts/2", "gone - no logout"),  # no such user: last(1) calls that gone
         ("alice", "pts/1", "closed")]
-    assert sessions[1]["end_usec"] >= sessions[1]["login_usec"]
+    assert sessions[2]["end_usec"] >= sessions[2]["login_usec"]
 
 
 def test_errors_are_one_line_and_exit_1(tmp_path: Path) -> None:

@@ -3,13 +3,12 @@ with one thing broken each: it must name what is broken, and nothing else."""
 
 from __future__ import annotations
 
-import glob
 import json
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,25 +16,17 @@ from typing import Any
 import pytest
 
 import pam_pyutmp
-import pam_pyutmp.pam_module
 
 UTMP_GID = 43  # Debian's utmp group; the seeded /etc/group says so
-INCLUDE = ("session optional pam_python.so /usr/local/lib/security/pam_pyutmp.py "
-           "skip_if=sshd,login wtmpdb lastlog2 {extra}\n")
-
-
-def real_pam_python() -> str:
-    found = sorted(glob.glob("/lib/security/pam_python.so")
-                   + glob.glob("/usr/lib/*/security/pam_python.so"))
-    if not found:
-        pytest.skip("pam_python.so is not installed (libpam-python)")
-    return found[0]
+NATIVE = "/usr/local/lib/security/pam_pyutmp.so"
+INCLUDE = f"session optional {NATIVE} skip_if=sshd,login wtmpdb lastlog2 {{extra}}\n"
+PYTHON_VERSION = "{}.{}".format(*sys.version_info[:2])
 
 
 def seed(root: Path, extra_options: str = "") -> None:
-    """A healthy system: pam.d with the include file and su using it, pam_python.so, the
-    installed module file, utmp, wtmp and lastlog 0664 root:utmp, a lastlog cap, and
-    wtmpdb and lastlog2 as the module writes them."""
+    """A healthy system: pam.d with the include file and su using it, pam_pyutmp.so (a
+    stand-in naming this Python's libpython), utmp, wtmp and lastlog 0664 root:utmp, a
+    lastlog cap, and wtmpdb and lastlog2 as the module writes them."""
     pamd = root / "etc" / "pam.d"
     pamd.mkdir(parents=True)
     (pamd / "pyutmp").write_text(INCLUDE.format(extra=extra_options))
@@ -45,12 +36,9 @@ def seed(root: Path, extra_options: str = "") -> None:
     (root / "etc" / "group").write_text(f"root:x:0:\nutmp:x:{UTMP_GID}:\n")
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
     (root / "etc" / "login.defs").write_text("LASTLOG_UID_MAX 60000\n")
-    security = root / "usr" / "lib" / "security"
-    security.mkdir(parents=True)
-    shutil.copy(real_pam_python(), security / "pam_python.so")
-    module_dir = root / "usr" / "local" / "lib" / "security"
-    module_dir.mkdir(parents=True)
-    shutil.copy(pam_pyutmp.pam_module.__file__, module_dir / "pam_pyutmp.py")
+    native = root / NATIVE.lstrip("/")
+    native.parent.mkdir(parents=True)
+    native.write_bytes(f"\x7fELF libpython{PYTHON_VERSION}.so.1.0\0".encode())
     for path in ("var/run/utmp", "var/log/wtmp", "var/log/lastlog"):
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).touch()
@@ -87,7 +75,7 @@ def test_a_healthy_system_passes_every_check(root: Path) -> None:
     assert failures(findings) == []
     assert status == 0
     checks = {f["check"] for f in findings}
-    assert {"pam.d", "pam_python", "module", "file", "lastlog cap", "database"} <= checks
+    assert {"pam.d", "loader", "module", "file", "lastlog cap", "database"} <= checks
     messages = " ".join(f["message"] for f in findings)
     assert "services that run pam_pyutmp: su (via pyutmp)" in messages
     assert "imports" in messages and "healthy" in messages
@@ -96,13 +84,13 @@ def test_a_healthy_system_passes_every_check(root: Path) -> None:
     assert text.returncode == 0 and "FAIL" not in text.stdout and text.stdout.startswith("ok")
 
 
-def _no_pam_python(root: Path) -> None:
-    (root / "usr" / "lib" / "security" / "pam_python.so").unlink()
+def _no_loader(root: Path) -> None:
+    (root / NATIVE.lstrip("/")).unlink()
 
 
-def _module_not_importable(root: Path) -> None:
-    (root / "usr/local/lib/security/pam_pyutmp.py").write_text(
-        "from pam_pyutmp_no_such_package import open_session\n")
+def _pam_python_loader(root: Path) -> None:
+    (root / "etc" / "pam.d" / "pyutmp").write_text(
+        "session optional pam_python.so /usr/local/lib/security/pam_pyutmp.py\n")
 
 
 def _world_writable_wtmp(root: Path) -> None:
@@ -148,9 +136,8 @@ def _mangled_wtmpdb(root: Path) -> None:
 
 BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
     # name: (how it is broken, the check that must fail, words its message must have)
-    "missing pam_python": (_no_pam_python, "pam_python", "pam_python.so is missing"),
-    "module not importable": (_module_not_importable, "module",
-                              "No module named 'pam_pyutmp_no_such_package'"),
+    "missing loader": (_no_loader, "loader", f"{NATIVE} (the native loader) is missing"),
+    "pam_python loader": (_pam_python_loader, "loader", "pam_python.so, which is not supported"),
     "wrong file mode": (_world_writable_wtmp, "file", "wtmp"),
     "unreadable lastlog": (_unreadable_lastlog, "file", "not readable by others"),
     "unreachable socket": (_unreachable_socket, "socket", "utmpd socket"),
@@ -203,16 +190,27 @@ def test_warnings_do_not_fail(root: Path) -> None:
     assert "no LASTLOG_UID_MAX" in warned["lastlog cap"]
 
 
-def test_the_native_loader_line_is_checked_too(root: Path) -> None:
-    """A line that runs the native loader (pam_pyutmp.so by path) fails the loader check
-    while that file is missing, and passes once it is there."""
-    native = "/usr/local/lib/security/pam_pyutmp.so"
-    (root / "etc" / "pam.d" / "pyutmp").write_text(
-        f"session optional {native} skip_if=sshd,login\n")
+def test_pam_python_in_the_stack_of_a_setuid_program_is_a_root_escalation(root: Path) -> None:
+    """Any line loading pam_python.so, of any type and through any include, in the stack of
+    a service whose program is setuid root (su, sudo, ...) fails as a root escalation naming
+    the line, the program and the cause; the same line in another service does not."""
+    pamd = root / "etc" / "pam.d"
+    (pamd / "common-auth").write_text("auth [success=1 default=ignore] pam_unix.so\n"
+                                      "auth optional pam_python.so /opt/otp.py\n")
+    (pamd / "su").write_text("@include common-auth\nsession include pyutmp\n")
+    (pamd / "cron").write_text("@include common-auth\n")
+    su = root / "usr" / "bin" / "su"
+    su.parent.mkdir(parents=True, exist_ok=True)
+    su.write_bytes(b"")
+    su.chmod(0o755)
+    assert failures(doctor(root)[1]) == []  # not setuid yet: nothing to escalate
+
+    su.chmod(0o4755)
     status, findings = doctor(root)
+
     assert status == 1
     ((check, message),) = failures(findings)
-    assert check == "loader" and native in message
-    (root / native.lstrip("/")).write_bytes(b"\x7fELF libpython3.11.so.1.0\0")
-    status, findings = doctor(root)
-    assert (status, failures(findings)) == (0, [])
+    assert check == "pam_python"
+    assert message.startswith(f"root escalation: {root}/etc/pam.d/common-auth line 2 loads "
+                              "pam_python.so in the stack of /usr/bin/su")
+    assert "caller's PATH" in message and "cron" not in message

@@ -37,7 +37,7 @@ SERVICE_TEXT = (
 # What install.sh installs with apt when missing: it must find them all, so that no
 # apt-get runs from a test.
 APT_PACKAGES = ("python3", "python3-pip", "python3-cffi", "python3-dev", "python3-setuptools",
-                "python3-wheel", "gcc", "libc6-dev", "libpam0g-dev", "libpam-python")
+                "python3-wheel", "gcc", "libc6-dev", "libpam0g-dev")
 # Any pam_pyutmp already installed on this machine is hidden from the namespace.
 HIDE_INSTALLED = (
     "shopt -s nullglob; rm -rf /usr/local/lib/python3*/*-packages/pam_pyutmp "
@@ -192,7 +192,6 @@ def test_enable_adds_one_line_and_the_include_records_a_session(box: Box) -> Non
     assert (box.backups / "pam_pyutmp" / SERVICE).read_text() == SERVICE_TEXT
     installed = {
         box.pamd / "pyutmp": REPO / "pam.d" / "pyutmp",
-        box.upper / "lib" / "security" / "pam_pyutmp.py": REPO / "pam_pyutmp" / "pam_module.py",
         box.upper / "share" / "man" / "man8" / "pam_pyutmp.8": REPO / "man" / "pam_pyutmp.8",
         box.upper / "share" / "man" / "man1" / "pyutmp.1": REPO / "man" / "pyutmp.1",
     }
@@ -203,7 +202,7 @@ def test_enable_adds_one_line_and_the_include_records_a_session(box: Box) -> Non
     native_module = box.upper / "lib" / "security" / "pam_pyutmp.so"
     st = native_module.stat()
     assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o644, 0, 0)
-    assert box.probe() == {"package": True, "module_file": True, "man_page": True,
+    assert box.probe() == {"package": True, "module_file": False, "man_page": True,
                            "native_module": True, "include_file": True}
 
     session = box.run("pamtester", "-v", SERVICE, "root", "open_session", "close_session")
@@ -225,8 +224,8 @@ def test_second_install_changes_nothing(box: Box) -> None:
     assert box.snapshot() == before
     assert "already enabled" in again.stdout
     assert "package up to date" in again.stdout
-    # the module file, pam_pyutmp.so, the man page, the include file
-    assert again.stdout.count("pam_pyutmp: up to date:") == 5, again.stdout
+    # pam_pyutmp.so, the two man pages, the include file
+    assert again.stdout.count("pam_pyutmp: up to date:") == 4, again.stdout
 
 
 def test_uninstall_restores_pam_d_and_removes_everything(box: Box) -> None:
@@ -310,27 +309,33 @@ def include_rules(box: Box) -> list[str]:
     return [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-def test_loader_pam_python_writes_its_line_keeps_it_and_switches_back(box: Box) -> None:
-    """`--loader pam_python` installs an include whose module line is pam_python.so with the
-    module file, through which a pamtester session is recorded; a later plain install keeps
-    that loader, and `--loader native` puts pam_pyutmp.so back, keeping the old include."""
-    box.installed_ok("--loader", "pam_python", "--enable", SERVICE)
-    assert include_rules(box) == [f"session optional pam_python.so {MODULE_FILE} "
-                                  "skip_if=sshd,login"]
+def test_an_install_that_used_pam_python_is_moved_to_pam_pyutmp_so(box: Box) -> None:
+    """An include file and module file of an install that loaded the module with
+    pam_python.so (which lets a user running su choose the code it runs as root): the next
+    install replaces the include with the one loading pam_pyutmp.so, keeping the old one
+    and saying why, and removes the module file; `--loader pam_python` is refused."""
+    old_include = f"session optional pam_python.so {MODULE_FILE} skip_if=sshd,login\n"
+    (box.pamd / "pyutmp").write_text(old_include)
+    planted = box.run("bash", "-c", f"mkdir -p {Path(MODULE_FILE).parent} && "
+                                    f"echo '# old module file' >{MODULE_FILE}")
+    assert planted.returncode == 0, planted.stderr
+
+    done = box.installed_ok("--enable", SERVICE)
+
+    assert (box.pamd / "pyutmp").read_bytes() == (REPO / "pam.d" / "pyutmp").read_bytes()
+    assert (box.backups / "pam_pyutmp" / "pyutmp.old").read_text() == old_include
+    assert "pam_python.so" in done.stderr and "as root" in done.stderr
+    assert f"removed {MODULE_FILE}" in done.stdout
+    assert box.probe()["module_file"] is False
     session = box.run("pamtester", "-v", SERVICE, "root", "open_session", "close_session")
     assert session.returncode == 0, session.stdout + session.stderr
     assert [kind for kind, _line, _user in wtmp_records(box.state / "log" / "wtmp")] == [
         USER_PROCESS, DEAD_PROCESS]
 
-    kept = box.installed_ok()
-    assert "loader: pam_python" in kept.stdout
-    assert include_rules(box) == [f"session optional pam_python.so {MODULE_FILE} "
-                                  "skip_if=sshd,login"]
-
-    box.installed_ok("--loader", "native")
-    assert (box.pamd / "pyutmp").read_bytes() == (REPO / "pam.d" / "pyutmp").read_bytes()
-    old = (box.backups / "pam_pyutmp" / "pyutmp.old").read_text()
-    assert f"session optional pam_python.so {MODULE_FILE} skip_if=sshd,login\n" in old
+    before = box.snapshot()
+    refused = box.install("--loader", "pam_python")
+    assert refused.returncode != 0 and "PATH" in refused.stderr
+    assert box.snapshot() == before
 
 
 def test_su_example_is_what_enable_makes_of_debian_su(box: Box) -> None:

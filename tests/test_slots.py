@@ -89,3 +89,36 @@ def test_which_slot_a_put_overwrites_decides_per_store() -> None:
     ended_other = session("su/0", "P000", 7, type_=DEAD_PROCESS)
     assert not slots.holds([ended_other, mine], mine, put_matches_line=False)
     assert slots.holds([ended_other, mine], mine, put_matches_line=True)
+
+
+def test_a_tty_less_slot_whose_process_is_gone_is_free_again() -> None:
+    """A killed session never logs out: its number goes to the next tty-less login, so
+    killed sessions do not use the numbers up."""
+    snapshot = [session("su/0", "P000", gone_pid()), session("su/1", "P001", 1)]
+    chosen = slots.choose(snapshot, NEW, "su", False, "utmp")
+    assert (chosen.id, chosen.line) == ("P000", "su/0")
+
+
+def test_a_login_retires_the_other_stale_tty_less_slots_keeping_their_time() -> None:
+    """Stale: tty-less, USER_PROCESS, process gone.  Retired as logout(3) leaves a slot (no
+    user, no host) but with the login's time: when the process ended is not known."""
+    gone = gone_pid()
+    taken = session("su/0", "P000", gone)
+    stale = session("su/2", "P002", gone, user="carol")._replace(host="h.example")
+    snapshot = [taken, session("su/1", "P001", 1), stale,
+                session("pts/3", "ts/3", gone),  # a tty's slot: login's or getty's business
+                session("su/5", "P005", gone, type_=DEAD_PROCESS)]
+    chosen = slots.choose(snapshot, NEW, "su", False, "utmp")
+    assert slots.retired_stale(snapshot, chosen) == [
+        stale._replace(type=DEAD_PROCESS, user="", host="")]
+
+
+def test_a_session_retired_as_stale_while_it_lived_on_elsewhere_is_still_closed() -> None:
+    """A session opened by a process that has ended, closed later by another one: its
+    slot may have been retired meanwhile; the close still finds it, so wtmp gets the
+    logout.  A slot its own logout closed is not found again."""
+    mine = session("su/0", "P000", gone_pid())
+    (retired,) = slots.retired_stale([mine], NEW)
+    for put_matches_line in (False, True):
+        assert slots.holds([retired], mine, put_matches_line)
+        assert not slots.holds([slots.dead(mine, mine.tv_sec + 1, 0)], mine, put_matches_line)

@@ -7,12 +7,13 @@ import ctypes
 import errno
 import fcntl
 import multiprocessing
+import os
 import struct
 import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -170,3 +171,48 @@ def test_threads_of_one_process_appending_to_wtmp_lose_no_record(tmp_path: Path)
     assert wtmp.stat().st_size == 4 * per_thread * UTMPX_SIZE
     assert sorted(Counter(r.pid for r in utmpfile.iter_wtmp(str(wtmp))).values()) == [
         per_thread] * 4
+
+
+def test_killed_tty_less_sessions_free_their_slots_and_leave_who(tmp_path: Path,
+                                                                 readers: Any) -> None:
+    """Slots of sessions whose process is gone: the next tty-less login takes the lowest
+    of their numbers, and retires the others in the same write, so `who FILE` (which
+    lists a slot whatever its pid) shows only live sessions; wtmp is not written for
+    them, no logout time is made up."""
+    gone = os.waitpid(os.spawnv(os.P_NOWAIT, "/bin/true", ["true"]), 0)[0]  # ended, reaped
+    path = tmp_path / "utmp"
+    path.write_bytes(b"".join(raw(slot(USER_PROCESS, f"su/{n}", f"P00{n}", "ghost", pid=gone))
+                              for n in range(3)) + raw(slot(USER_PROCESS, "su/3", "P003", "keep",
+                                                            pid=1)))
+    session = utmpfile.login(str(path), NEW_SESSION._replace(line="", id=""), "su", False)
+
+    assert (session.id, session.line) == ("P000", "su/0")
+    after = utmpfile.read(str(path))
+    assert [(s.type, s.id, s.user, s.tv_sec) for s in after] == [
+        (USER_PROCESS, "P000", "alice", NEW_SESSION.tv_sec),
+        (DEAD_PROCESS, "P001", "", 1_700_000_000), (DEAD_PROCESS, "P002", "", 1_700_000_000),
+        (USER_PROCESS, "P003", "keep", 1_700_000_000)]
+    assert sorted(row[0] for row in readers.who(path)) == ["alice", "keep"]
+
+
+def test_a_logout_waits_for_a_busy_utmp_as_long_as_glibcs_writers_do(tmp_path: Path) -> None:
+    """A close that meets the lock held for 3 s (a crowd of logins) waits and writes its
+    DEAD_PROCESS: given up early, the session would stay listed for ever."""
+    path = tmp_path / "utmp"
+    path.write_bytes(raw(NEW_SESSION))
+    held, release = multiprocessing.Event(), multiprocessing.Event()
+    holder = multiprocessing.Process(target=hold_write_lock, args=(str(path), held, release))
+    holder.start()
+    try:
+        assert held.wait(10)
+        threading.Timer(3.0, release.set).start()
+        started = time.monotonic()
+        closed = utmpfile.logout(str(path), NEW_SESSION,
+                                 NEW_SESSION._replace(type=DEAD_PROCESS, user=""))
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join(10)
+
+    assert closed and 2.5 <= waited < utmpfile.LOCK_TIMEOUT_MS / 1000
+    assert [s.type for s in utmpfile.read(str(path))] == [DEAD_PROCESS]

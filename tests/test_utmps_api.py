@@ -319,3 +319,20 @@ def test_concurrent_tty_less_logins_get_distinct_slots(daemons: Daemons) -> None
     assert all(r["closed"] for r in reports)
     assert {s.type for s in daemon_file(daemons.utmp)} == {8}
     assert len(daemon_file(daemons.wtmp)) == 2 * SESSIONS
+
+
+def test_killed_tty_less_sessions_free_their_numbers_through_utmpd(daemons: Daemons) -> None:
+    """As with the files: the next tty-less login takes the lowest number a session whose
+    process is gone held, and retires the other such slots (no user, time kept)."""
+    doomed = subprocess.Popen(["sleep", "60"])
+    ghosts = [pam_pyutmp.put_utmp("ghost", "", "", service="su", pid=doomed.pid, **daemons.api)
+              for _ in range(2)]
+    assert [g.line for g in ghosts] == ["su/0", "su/1"]
+    doomed.kill()
+    doomed.wait()
+    live = pam_pyutmp.put_utmp("root", "", "", service="su", **daemons.api)
+
+    assert (live.id, live.line) == ("P000", "su/0")
+    assert [(s.type, s.line, s.user, s.tv_sec) for s in UtmpdClient(daemons.utmpd).read()] == [
+        (7, "su/0", "root", live.record.tv_sec), (8, "su/1", "", ghosts[1].record.tv_sec)]
+    assert pam_pyutmp.unput_utmp(live) is True

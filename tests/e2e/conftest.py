@@ -1,6 +1,6 @@
 """Fixtures of the end-to-end tests: everything through real libpam, with the
-session code loaded both ways (every test that takes ``sandbox`` runs once per
-loader): pam_python.so, and pam_pyutmp.so built from this tree."""
+session code loaded by pam_pyutmp.so built from this tree.  A test can pin the
+loader to pam_python.so, which the project does not use, to show why."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .sandbox import LOADERS, Sandbox, build_native_module
+from .sandbox import Sandbox, build_native_module
 
 
 @pytest.fixture(scope="session")
@@ -26,10 +26,10 @@ def native_module() -> Iterator[Path]:
         shutil.rmtree(directory)
 
 
-@pytest.fixture(params=LOADERS)
-def loader(request: pytest.FixtureRequest) -> str:
+@pytest.fixture
+def loader() -> str:
     """The loader of the module line; a test can pin one with parametrize("loader", ...)."""
-    return str(request.param)
+    return "native"
 
 
 @pytest.fixture

@@ -21,12 +21,13 @@ import pam_pyutmp.pam_module
 
 NSEXEC = Path(__file__).with_name("nsexec.py")
 PTYDRIVE = Path(__file__).with_name("ptydrive.py")
-MODULE = pam_pyutmp.pam_module.__file__  # the installed file pam_python.so loads
+MODULE = pam_pyutmp.pam_module.__file__  # the file pam_python.so would load
 SYSTEM_PYTHON = "/usr/bin/python3"
 REPO = Path(__file__).resolve().parents[2]
 BUILD_LOADER = REPO / "csrc" / "build_loader.py"
-# How the module line loads the session code: pam_python.so with the module
-# file, or pam_pyutmp.so (the module of csrc/pam_pyutmp_loader.c, by path).
+# How the module line loads the session code: pam_pyutmp.so (the module of
+# csrc/pam_pyutmp_loader.c, by path), or pam_python.so with the module file, for
+# the tests that show why the project does not use it.
 LOADERS = ("pam_python", "native")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
 
@@ -63,7 +64,7 @@ def build_native_module(output: Path, *extra: str) -> Path:
 @dataclass
 class Sandbox:
     root: Path
-    loader: str = "pam_python"  # one of LOADERS
+    loader: str = "native"  # one of LOADERS
     native_module: Path | None = None  # pam_pyutmp.so, for the native loader
 
     @property
@@ -79,7 +80,7 @@ class Sandbox:
         return self.root / "log" / "lastlog"
 
     @classmethod
-    def create(cls, root: Path, loader: str = "pam_python",
+    def create(cls, root: Path, loader: str = "native",
                native_module: Path | None = None) -> Sandbox:
         assert loader in LOADERS and (loader != "native" or native_module is not None)
         for name in ("pam.d", "run", "log"):
