@@ -74,6 +74,14 @@ class Handle(Protocol):
 _open_sessions: dict[int, api.UtmpEntry] = {}
 # wtmpdb rows opened by this process, by PAM transaction: (database, row ID).
 _open_rows: dict[int, tuple[str, int]] = {}
+# How many instances of the module ran open_session in a PAM transaction whose
+# session is open: more than one when its line is in the stack twice (a
+# service's own include and a system-wide one, say).  Only the first writes.
+_instances: dict[int, int] = {}
+# How many instances are still to close, by transaction, once the first closed.
+# The first closes the session: libpam replays the stack's open results at
+# close, so only the instance whose open succeeded counts there.
+_later_instances: dict[int, int] = {}
 
 
 def open_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
@@ -93,6 +101,8 @@ def transaction_ended(key: int) -> None:
     """
     _open_sessions.pop(key, None)
     _open_rows.pop(key, None)
+    _instances.pop(key, None)
+    _later_instances.pop(key, None)
 
 
 # This process's pid, asked once per call (a system call each time): the records
@@ -155,6 +165,15 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
     if service in opts.skip_if:
         if opts.debug:
             _log(LOG_DEBUG, f"open_session: skipped for this service: {_context(handle)}")
+        return PAM_IGNORE
+    instances = _instances.get(handle.key, 0)
+    _instances[handle.key] = instances + 1
+    if instances:
+        # A second session of the same login would be a second pair in wtmp and
+        # in `last`, and a second "Last login" line.
+        _log(LOG_NOTICE, "open_session: the module runs twice in this PAM stack; this "
+                         "instance writes nothing (`pyutmp doctor` names both lines): "
+                         f"{_context(handle)}")
         return PAM_IGNORE
     user = it.user
     if not user:
@@ -269,6 +288,14 @@ def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
 def _close(handle: Handle, flags: int, opts: Options) -> int:
     if (handle.items().service or "") in opts.skip_if:
         return PAM_IGNORE
+    later = _later_instances.pop(handle.key, 0)
+    if later:
+        if later > 1:
+            _later_instances[handle.key] = later - 1
+        return PAM_IGNORE
+    instances = _instances.pop(handle.key, 0)
+    if instances > 1:
+        _later_instances[handle.key] = instances - 1
     entry = _open_sessions.pop(handle.key, None)
     if entry is None:
         entry = _find_session(handle, opts)

@@ -79,6 +79,8 @@ def forget_open_sessions() -> Iterator[None]:
 
     pam._open_sessions.clear()
     pam._open_rows.clear()
+    pam._instances.clear()
+    pam._later_instances.clear()
 
 
 # --- Stock readers and helpers shared by the tests ----------------------------

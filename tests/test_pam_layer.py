@@ -210,3 +210,24 @@ def test_log_lines_fit_a_syslog_relay_and_mark_what_was_cut(acct, args, logs) ->
     assert lines and all(len(line.encode()) <= syslogger.LINE_MAX for line in lines), [
         len(line) for line in lines]
     assert any(syslogger.CUT in line and "service=svc" in line for line in lines), lines
+
+
+def test_a_second_instance_in_one_stack_writes_nothing(acct, args, logs) -> None:
+    """The module twice in one PAM transaction (a service's include and a system-wide line):
+    one login and one logout, one notice line; after the close the
+    same handle opens a session again as the first time."""
+    h = handle()
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    assert pam.open_session(h, 0, [*args, "debug"]) == pam.PAM_IGNORE
+    # The instance that opened closes (libpam replays the open results at close).
+    assert pam.close_session(h, 0, args) == pam.PAM_SUCCESS
+    assert pam.close_session(h, 0, args) == pam.PAM_IGNORE
+    assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS, DEAD_PROCESS]
+    lines = logs.lines()
+    assert sum("runs twice in this PAM stack" in line for line in lines) == 1
+    assert sum("session opened" in line for line in lines) == 1
+    assert sum("session closed" in line for line in lines) == 1
+
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    assert pam.close_session(h, 0, args) == pam.PAM_SUCCESS
+    assert len(list(utmpfile.iter_wtmp(str(acct.wtmp)))) == 4

@@ -43,3 +43,18 @@ def test_open_session_is_listed_by_who(sandbox: Sandbox) -> None:
     assert result.returncode == 0, result.stderr
     listed = [line.split() for line in result.stdout.splitlines() if line.startswith("root ")]
     assert listed and listed[0][1] == tty.removeprefix("/dev/") and listed[0][-1] == "(192.0.2.4)"
+
+
+def test_the_module_twice_in_one_stack_records_one_session(sandbox: Sandbox) -> None:
+    """A service that has the module twice (its own include and a system-wide line): one
+    closed pair in last, one login in lastlog, one notice line that names the cause."""
+    sandbox.service("common-session", sandbox.module_line())
+    sandbox.service("svc", sandbox.module_line() + "@include common-session\n")
+    result = sandbox.run(["pamtester", "-v", "svc", "root", "open_session", "close_session"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    (session,) = last_sessions(sandbox)
+    assert session[:2] == ["root", "svc/0"] and closed(session), session
+    ours = sandbox.our_syslog()
+    assert sum("runs twice in this PAM stack" in line for line in ours) == 1, ours
+    assert sum("session opened" in line for line in ours) == 1, ours
+    assert sum("session closed" in line for line in ours) == 1, ours
