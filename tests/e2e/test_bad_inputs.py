@@ -9,7 +9,7 @@ import pytest
 
 from pam_pyutmp import utmpfile
 
-from .sandbox import Sandbox, reader
+from .sandbox import DEAD_PROCESS, USER_PROCESS, Sandbox, dump, reader
 
 SESSION_ERR = "Cannot make/remove an entry for the specified session"
 USER_UNKNOWN = "User not known to the underlying authentication module"
@@ -48,15 +48,36 @@ def test_unknown_user_is_user_unknown(sandbox: Sandbox) -> None:
     assert reader(sandbox, "utmpdump", "/var/run/utmp").count("[7]") == 0
 
 
-@pytest.mark.parametrize("tty_item", [None, "ssh", "not/a/device"])
+# PAM_TTY values that name no terminal: a word, a path to nothing, devices that are no
+# line (/dev/null, the pty multiplexer, "my controlling terminal"), symlinks, a way out of /dev.
+NO_TERMINALS = [None, "ssh", "not/a/device", "/dev/null", "ptmx", "pts/ptmx", "/dev/tty",
+                "fd/0", "/dev/stdin", "../../dev/null"]
+
+
+@pytest.mark.parametrize("tty_item", NO_TERMINALS)
 def test_no_terminal_gets_a_tty_less_slot(sandbox: Sandbox, tty_item: str | None) -> None:
-    """No tty, sshd's "ssh" or a non-device: a slot "svc/0" of its own, opened and closed."""
-    required(sandbox)
+    """No tty, sshd's "ssh", a non-device, a device that is no terminal, a symlink or a path
+    out of /dev: a slot "svc/0" of its own, opened and closed, and never that name as line."""
+    required(sandbox, "debug")
     status, out = pamtester(sandbox, "root", *([f"tty={tty_item}"] if tty_item else []))
     assert status == 0, out
-    dump = reader(sandbox, "utmpdump", "/var/run/utmp")
-    assert "[P000]" in dump and "[svc/0" in dump
-    assert "[8] [" in dump  # closed again
+    for path in ("/var/run/utmp", "/var/log/wtmp"):
+        records = dump(sandbox, path)
+        assert {(r.line, r.id) for r in records} == {("svc/0", "P000")}, records
+    assert [r.type for r in dump(sandbox, "/var/log/wtmp")] == [USER_PROCESS, DEAD_PROCESS]
+    said = sandbox.our_syslog()
+    assert any("PAM_TTY is no terminal" in line for line in said) == bool(tty_item), said
+
+
+@pytest.mark.parametrize("short", [False, True], ids=["/dev/pts/N", "pts/N"])
+def test_a_pty_is_recorded_as_its_line(sandbox: Sandbox, tty: str, short: bool) -> None:
+    """A pty, named with or without /dev/, is the session's line and id in utmp and wtmp."""
+    required(sandbox)
+    line = tty.removeprefix("/dev/")
+    status, out = pamtester(sandbox, "root", f"tty={line if short else tty}")
+    assert status == 0, out
+    for path in ("/var/run/utmp", "/var/log/wtmp"):
+        assert {(r.line, r.id) for r in dump(sandbox, path)} == {(line, line[-4:])}
 
 
 def test_display_is_recorded_as_line(sandbox: Sandbox) -> None:
@@ -115,3 +136,4 @@ def test_non_utf8_tty_gets_a_tty_less_slot(sandbox: Sandbox) -> None:
     status, out = pamtester(sandbox, "root", b"tty=pts/\xff")
     assert status == 0, out
     assert "[svc/0" in reader(sandbox, "utmpdump", "/var/log/wtmp")
+
