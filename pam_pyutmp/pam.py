@@ -135,20 +135,76 @@ def _guarded(name: str, step: Callable[[Handle, int, Options], int], handle: Han
 
 
 def terminal(tty: str | None) -> str | None:
-    """PAM_TTY when it names a terminal device or an X display, else None.
+    """PAM_TTY when it names a terminal or an X display, else None.
 
     sshd passes "ssh" before the pty exists and others pass a program name:
     such a value is no line of its own, so the session gets a tty-less slot.
+    So does any device that is no terminal (/dev/null, ptmx, fd/0): its name
+    in utmp would be a session on a line no one can log in on.
     """
     if not tty:
         return None
-    if tty.startswith(":"):
+    if _is_display(tty):
         return tty
-    path = tty if tty.startswith("/dev/") else "/dev/" + tty
+    name = tty.removeprefix("/dev/")
+    return tty if _plain_device_name(name) and _is_terminal("/dev/" + name) else None
+
+
+def _is_display(tty: str) -> bool:
+    """An X display as display managers set PAM_TTY: ":0" or ":1.0".  Checked
+    by hand: re would cost every start of Python on the login path its import."""
+    number, dot, screen = tty[1:].partition(".")
+    return tty.startswith(":") and _ascii_digits(number) and (not dot or _ascii_digits(screen))
+
+
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+# The characters of a device name under /dev: no shell or escape character, no
+# space, nothing that is not ASCII.
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+-")
+
+
+def _plain_device_name(name: str) -> bool:
+    """A path relative to /dev that stays inside it: no empty, "." or ".."
+    component ("../../dev/null", "pts//3")."""
+    return all(part not in ("", ".", "..") and _NAME_CHARS.issuperset(part)
+               for part in name.split("/"))
+
+
+# Where the kernel names each character device's class ("tty" for terminals).
+SYS_DEV_CHAR = "/sys/dev/char"
+_PTY_SLAVE_MAJORS = range(136, 144)  # Unix98 ptys: /dev/pts/N
+_TTY_MAJOR = 4  # ttyN, ttySN: the fallback without sysfs
+# (5, 0) is /dev/tty, "my controlling terminal", whatever that is; (5, 2) is
+# ptmx, the pty multiplexer: both are in the tty class, and neither is a line.
+_NOT_LINES = ((5, 0), (5, 2))
+_CONSOLE = (5, 1)
+
+
+def _is_terminal(path: str) -> bool:
+    """``path`` itself (lstat: no symlink such as /dev/stdin or /dev/fd/0 is
+    followed) is a terminal's character device."""
     try:
-        return tty if S_ISCHR(posix.stat(path).st_mode) else None
+        status = posix.lstat(path)
     except (OSError, ValueError):
-        return None
+        return False
+    device = (posix.major(status.st_rdev), posix.minor(status.st_rdev))
+    if not S_ISCHR(status.st_mode) or device in _NOT_LINES:
+        return False
+    if device[0] in _PTY_SLAVE_MAJORS:
+        return True
+    try:  # the class link: "../../../../class/tty" for ttyN, ttyS, ttyUSB, console ...
+        return posix.readlink(f"{SYS_DEV_CHAR}/{device[0]}:{device[1]}/subsystem"
+                              ).endswith("/tty")
+    except OSError:
+        pass
+    try:
+        posix.stat(SYS_DEV_CHAR)
+    except OSError:  # no sysfs (a container, a chroot): the majors of the classic terminals
+        return device[0] == _TTY_MAJOR or device == _CONSOLE
+    return False  # a device the kernel does not know
 
 
 def _context(handle: Handle, entry: api.UtmpEntry | None = None, **extra: object) -> str:

@@ -231,3 +231,59 @@ def test_a_second_instance_in_one_stack_writes_nothing(acct, args, logs) -> None
     assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
     assert pam.close_session(h, 0, args) == pam.PAM_SUCCESS
     assert len(list(utmpfile.iter_wtmp(str(acct.wtmp)))) == 4
+
+
+# Values of PAM_TTY and whether terminal() takes them; "{tty}" is a pty the test opens
+# ("/dev/pts/N"), "{line}" the same without /dev/.
+TERMINAL_TABLE = [
+    ("{tty}", True), ("{line}", True),
+    (":0", True), (":1.0", True), (":12", True),
+    ("/dev/null", False), ("null", False), ("/dev/zero", False),
+    ("/dev/ptmx", False), ("ptmx", False), ("pts/ptmx", False),  # the pty multiplexer
+    ("/dev/tty", False), ("tty", False),  # "my controlling terminal", whichever it is
+    ("/dev/fd/0", False), ("fd/0", False), ("/dev/stdin", False),  # symlinks, not followed
+    ("../../dev/null", False), ("/dev/../dev/{line}", False), ("./{line}", False),
+    ("{line}/", False), ("/dev//{line}", False), ("pts/./{number}", False),
+    ("/dev/pts", False),  # a directory
+    ("ssh", False), ("", False), ("not/a/device", False), ("pts/\udcff", False),
+    (":", False), (":x", False), (":0.", False), ("::0", False), (":0.1.2", False),
+    (":\u0660", False),  # an Arabic-Indic zero: a digit to str.isdigit, not to X
+]
+
+
+@pytest.mark.parametrize(("template", "is_terminal"), TERMINAL_TABLE)
+def test_terminal_takes_ptys_and_displays_and_nothing_else(tty, template, is_terminal) -> None:
+    """terminal() gives back a pty's name, with or without /dev/, and an X display; any
+    other device (null, ptmx, /dev/tty), a symlink (fd/0, stdin), a path leaving /dev or
+    with an empty or "." part, and a plain word give None: a tty-less slot."""
+    line = tty.removeprefix("/dev/")
+    value = template.format(tty=tty, line=line, number=line.rpartition("/")[2])
+    assert pam.terminal(value) == (value if is_terminal else None)
+
+
+def test_unset_pam_tty_is_no_terminal() -> None:
+    """An unset PAM_TTY names nothing."""
+    assert pam.terminal(None) is None
+
+
+def existing(*paths: str) -> list[str]:
+    """The devices of ``paths`` this machine has (a container may have neither)."""
+    return [path for path in paths if os.path.exists(path)]
+
+
+KERNEL_TERMINALS = existing("/dev/tty1", "/dev/console")
+
+
+@pytest.mark.skipif(not KERNEL_TERMINALS, reason="no /dev/tty1 or /dev/console on this machine")
+@pytest.mark.parametrize("sysfs", [True, False], ids=["sysfs", "no-sysfs"])
+def test_kernel_terminals_are_terminals_with_or_without_sysfs(
+        tty, monkeypatch, sysfs) -> None:
+    """tty1 and the console (the kernel's tty class in sysfs; without sysfs, major 4 and
+    5:1) are terminals, a pty too; /dev/null, /dev/tty and ptmx are not, either way."""
+    if not sysfs:
+        monkeypatch.setattr(pam, "SYS_DEV_CHAR", "/nonexistent/sys/dev/char")
+    for path in [*KERNEL_TERMINALS, tty]:
+        assert pam.terminal(path) == path
+        assert pam.terminal(path.removeprefix("/dev/")) == path.removeprefix("/dev/")
+    for path in ("/dev/null", "/dev/tty", "/dev/ptmx", "/dev/pts/ptmx"):
+        assert pam.terminal(path) is None, path

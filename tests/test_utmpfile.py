@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from pamfakes import handle
 
-from pam_pyutmp import utmpfile
+import pam_pyutmp
+from pam_pyutmp import pam, utmpfile
 from pam_pyutmp.errors import UtmpError
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import (
@@ -113,6 +115,38 @@ def test_a_torn_tail_is_cut_before_a_new_slot_as_glibc_cuts_it(tmp_path: Path) -
 
     assert ours.read_bytes() == glibcs.read_bytes()
     assert [s.user for s in utmpfile.read(str(ours))] == ["carol", "alice"]
+
+
+def wtmp_login(through: str, wtmp: Path, tty: str) -> str:
+    """A login recorded in ``wtmp`` through the library or through the PAM module (wtmp
+    alone); the user it names."""
+    if through == "api":
+        pam_pyutmp.put_utmp("alice", tty, "client.example", utmp=False, wtmp_path=wtmp)
+        return "alice"
+    args = ["noutmp", "nolastlog", f"wtmp={wtmp}"]
+    assert pam.open_session(handle(tty=tty), 0, args) == pam.PAM_SUCCESS
+    return "root"
+
+
+@pytest.mark.parametrize("through", ["api", "pam"])
+def test_a_torn_wtmp_tail_is_cut_before_the_login_is_appended(
+        tmp_path: Path, logs, readers, tty: str, through: str) -> None:
+    """A writer that died mid-record left 100 bytes of one at wtmp's end: a login through
+    the library or the PAM module first cuts them (not padded to a whole record), so the old
+    records keep their bytes, the login is the record after them, and the stock reader reads
+    every record whole."""
+    wtmp = tmp_path / "wtmp"
+    old = [slot(USER_PROCESS, f"pts/{n}", f"ts/{n}", "carol", pid=100 + n) for n in range(3)]
+    whole = b"".join(map(raw, old))
+    wtmp.write_bytes(whole + b"\x07" * 100)
+
+    user = wtmp_login(through, wtmp, tty)
+
+    data = wtmp.read_bytes()
+    assert len(data) == (len(old) + 1) * UTMPX_SIZE and data.startswith(whole)
+    dumped = readers.utmpdump(wtmp).decode().splitlines()
+    assert [line.split("] [")[3].rstrip() for line in dumped] == ["carol"] * 3 + [user]
+    assert [r.line for r in utmpfile.iter_wtmp(str(wtmp))][-1] == tty.removeprefix("/dev/")
 
 
 def hold_write_lock(path: str, held: Event, release: Event) -> None:

@@ -1,6 +1,7 @@
 /* A C program that runs PAM sessions the ways real hosts do, for the tests of
  * pam_pyutmp.so (tests/e2e/test_loader_native.py) and for bench/.
  *
+ *   pam_host session SVC USER           one session
  *   pam_host fork SVC USER              open, fork, close and pam_end in the child,
  *                                       pam_end (no close) in the parent
  *   pam_host threads N SVC USER         N threads open and close sessions at once
@@ -116,6 +117,17 @@ static double now(void)
 
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int session_host(const char *service, const char *user)
+{
+    struct session s = {service, user, 0, 0, 0, 0};
+
+    run_session(&s);
+    printf("{\"session\": ");
+    print_session(&s);
+    printf(", \"messages\": %d}\n", messages);
+    return 0;
 }
 
 /* Open here, close in a child: sshd and su close where they can. */
@@ -365,6 +377,8 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "";
 
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    if (strcmp(mode, "session") == 0 && argc == 4)
+        return session_host(argv[2], argv[3]);
     if (strcmp(mode, "fork") == 0 && argc == 4)
         return fork_host(argv[2], argv[3]);
     if (strcmp(mode, "threads") == 0 && argc == 5)

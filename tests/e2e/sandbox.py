@@ -8,9 +8,11 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,8 +105,9 @@ class Sandbox:
         module = str(self.native_module) if native else f"pam_python.so {MODULE}"
         return f"session {control} {module} {options}".rstrip() + "\n"
 
-    def add_user(self, name: str, shell: str = "/bin/sh") -> User:
-        """A user of this sandbox only, with a home of its own under ROOT/home.
+    def add_user(self, name: str, shell: str = "/bin/sh", uid: int | None = None) -> User:
+        """A user of this sandbox only, with a home of its own under ROOT/home, and
+        ``uid`` as its uid and gid (default: the first free from 3000).
 
         The first call copies the machine's passwd, shadow, group and gshadow
         into ROOT/etc; nsexec mounts them over /etc inside the namespace, so
@@ -118,7 +121,9 @@ class Sandbox:
                 shutil.copy2(machine, etc / file)  # the mode too: shadow stays 0640
                 os.chown(etc / file, 0, machine.stat().st_gid)
         used = _ids_in_use(etc / "passwd", 2) | _ids_in_use(etc / "group", 2)
-        uid = next(n for n in range(3000, 60000) if n not in used)
+        if uid is None:
+            uid = next(n for n in range(3000, 60000) if n not in used)
+        assert uid not in used, f"uid {uid} is taken"
         home = self.root / "home" / name
         home.mkdir(parents=True)
         (self.root / "home").chmod(0o755)
@@ -287,6 +292,12 @@ def closed(session: list[str]) -> bool:
     """A `last` session line with a login and a logout time (not "still logged
     in", "gone - no logout", "crash" or "down")."""
     return _CLOSED.search(" " + " ".join(session)) is not None
+
+
+def db_rows(path: Path, query: str) -> list[tuple[object, ...]]:
+    """The rows ``query`` finds in the SQLite database at ``path`` (wtmpdb, lastlog2)."""
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute(query).fetchall()
 
 
 def wait_for(what: str, test: Callable[[], bool], timeout: float = 10) -> None:

@@ -8,8 +8,9 @@ import signal
 import pytest
 
 from pam_pyutmp import utmpfile
+from pam_pyutmp.system import LASTLOG_SIZE
 
-from .sandbox import Sandbox, reader
+from .sandbox import DEAD_PROCESS, USER_PROCESS, Sandbox, dump, reader
 
 SESSION_ERR = "Cannot make/remove an entry for the specified session"
 USER_UNKNOWN = "User not known to the underlying authentication module"
@@ -48,15 +49,36 @@ def test_unknown_user_is_user_unknown(sandbox: Sandbox) -> None:
     assert reader(sandbox, "utmpdump", "/var/run/utmp").count("[7]") == 0
 
 
-@pytest.mark.parametrize("tty_item", [None, "ssh", "not/a/device"])
+# PAM_TTY values that name no terminal: a word, a path to nothing, devices that are no
+# line (/dev/null, the pty multiplexer, "my controlling terminal"), symlinks, a way out of /dev.
+NO_TERMINALS = [None, "ssh", "not/a/device", "/dev/null", "ptmx", "pts/ptmx", "/dev/tty",
+                "fd/0", "/dev/stdin", "../../dev/null"]
+
+
+@pytest.mark.parametrize("tty_item", NO_TERMINALS)
 def test_no_terminal_gets_a_tty_less_slot(sandbox: Sandbox, tty_item: str | None) -> None:
-    """No tty, sshd's "ssh" or a non-device: a slot "svc/0" of its own, opened and closed."""
-    required(sandbox)
+    """No tty, sshd's "ssh", a non-device, a device that is no terminal, a symlink or a path
+    out of /dev: a slot "svc/0" of its own, opened and closed, and never that name as line."""
+    required(sandbox, "debug")
     status, out = pamtester(sandbox, "root", *([f"tty={tty_item}"] if tty_item else []))
     assert status == 0, out
-    dump = reader(sandbox, "utmpdump", "/var/run/utmp")
-    assert "[P000]" in dump and "[svc/0" in dump
-    assert "[8] [" in dump  # closed again
+    for path in ("/var/run/utmp", "/var/log/wtmp"):
+        records = dump(sandbox, path)
+        assert {(r.line, r.id) for r in records} == {("svc/0", "P000")}, records
+    assert [r.type for r in dump(sandbox, "/var/log/wtmp")] == [USER_PROCESS, DEAD_PROCESS]
+    said = sandbox.our_syslog()
+    assert any("PAM_TTY is no terminal" in line for line in said) == bool(tty_item), said
+
+
+@pytest.mark.parametrize("short", [False, True], ids=["/dev/pts/N", "pts/N"])
+def test_a_pty_is_recorded_as_its_line(sandbox: Sandbox, tty: str, short: bool) -> None:
+    """A pty, named with or without /dev/, is the session's line and id in utmp and wtmp."""
+    required(sandbox)
+    line = tty.removeprefix("/dev/")
+    status, out = pamtester(sandbox, "root", f"tty={line if short else tty}")
+    assert status == 0, out
+    for path in ("/var/run/utmp", "/var/log/wtmp"):
+        assert {(r.line, r.id) for r in dump(sandbox, path)} == {(line, line[-4:])}
 
 
 def test_display_is_recorded_as_line(sandbox: Sandbox) -> None:
@@ -115,3 +137,51 @@ def test_non_utf8_tty_gets_a_tty_less_slot(sandbox: Sandbox) -> None:
     status, out = pamtester(sandbox, "root", b"tty=pts/\xff")
     assert status == 0, out
     assert "[svc/0" in reader(sandbox, "utmpdump", "/var/log/wtmp")
+
+
+# The largest uid useradd gives: 4294967294 is (uid_t)-2 and 4294967295 is (uid_t)-1.
+BIG_UID = 2**32 - 3
+
+
+def big_uid_login(box: Sandbox, tty: str, cap: int) -> str:
+    """A session of a user with uid 4294967293 on ``tty`` from 192.0.2.77, with
+    lastlog_uid_max=``cap``: it succeeds, and utmp and wtmp have it whatever the cap."""
+    user = box.add_user("biguid", uid=BIG_UID).name
+    required(box, f"debug lastlog_uid_max={cap}")
+    status, out = pamtester(box, user, f"tty={tty}", "rhost=192.0.2.77")
+    assert status == 0, out
+    wtmp = dump(box, "/var/log/wtmp")
+    assert [(r.type, r.user) for r in wtmp[:1]] == [(USER_PROCESS, user)], wtmp
+    assert [r.type for r in wtmp] == [USER_PROCESS, DEAD_PROCESS]
+    assert any("session opened: " in line and f" uid={BIG_UID}" in line
+               for line in box.our_syslog())
+    return user
+
+
+def test_a_uid_near_2_to_32_lands_in_lastlog_at_its_64_bit_offset(sandbox: Sandbox,
+                                                                  tty: str) -> None:
+    """Under a cap above it, uid 4294967293's login is the lastlog record at uid * record size
+    (an offset past 32 bits) of a sparse file, and the stock reader shows it."""
+    user = big_uid_login(sandbox, tty, cap=2**32 - 2)
+    try:
+        status = sandbox.lastlog.stat()
+        assert status.st_size == (BIG_UID + 1) * LASTLOG_SIZE
+        assert status.st_blocks * 512 < 2**20  # sparse: the hole costs no disk
+        with sandbox.lastlog.open("rb") as lastlog:
+            lastlog.seek(BIG_UID * LASTLOG_SIZE)
+            record = lastlog.read()
+        assert len(record) == LASTLOG_SIZE and b"192.0.2.77" in record
+        shown = reader(sandbox, "lastlog", "-u", user).splitlines()[1].split()
+        assert shown[:3] == [user, tty.removeprefix("/dev/"), "192.0.2.77"], shown
+    finally:
+        sandbox.lastlog.unlink()  # a sparse terabyte is best not left in pytest's tmp dirs
+
+
+def test_a_uid_near_2_to_32_above_the_cap_is_left_out_of_lastlog(sandbox: Sandbox,
+                                                                 tty: str) -> None:
+    """Under a cap below it (lastlog_uid_max=60000), uid 4294967293's login writes no lastlog
+    (no terabyte file is made), says so in a debug line, and the session still succeeds."""
+    big_uid_login(sandbox, tty, cap=60000)
+    assert not sandbox.lastlog.exists()
+    said = sandbox.our_syslog()
+    assert any(f"uid {BIG_UID} is above the lastlog cap 60000" in line for line in said), said

@@ -9,13 +9,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pam_pyutmp import databases
 
 from .sandbox import (
     DEAD_PROCESS,
@@ -23,6 +28,7 @@ from .sandbox import (
     Sandbox,
     build_native_module,
     closed,
+    db_rows,
     dump,
     last_sessions,
     reader,
@@ -31,6 +37,7 @@ from .test_python_pam import STACK, drive
 
 HOST_SOURCE = Path(__file__).with_name("pam_host.c")
 SESSION_ERR = "Cannot make/remove an entry for the specified session"
+PAM_SYSTEM_ERR = 4
 PAM_SESSION_ERR = 14
 # waitpid statuses of a child that hung: ended by pam_host's alarm(), or killed
 # by its bounded wait when it hung inside fork() itself
@@ -161,6 +168,41 @@ def test_a_host_running_another_python_gets_session_err_and_a_log_line(
     said = [line for line in box.syslog() if "pam_pyutmp(svc:session)" in line]
     assert len(said) == 2 and all("the host runs Python 3.99.0" in line for line in said), said
     assert reader(box, "utmpdump", "/var/log/wtmp") == ""
+
+
+def test_a_step_that_raises_is_system_err_and_costs_no_other_record(
+        box: Sandbox, hosts: Hosts, tty: str) -> None:
+    """One step of the session code raises (another tool left a lastlog2 row whose time the
+    C library cannot show in "Last login"): the C host gets PAM_SYSTEM_ERR and one log line
+    naming the error, and does not crash; utmp, wtmp, wtmpdb and lastlog2 have the login all
+    the same, and the close in the same transaction ends the session everywhere."""
+    wtmpdb, lastlog2 = box.root / "db" / "wtmp.db", box.root / "db" / "lastlog2.db"
+    lastlog2.parent.mkdir()
+    with closing(sqlite3.connect(lastlog2)) as conn, conn:
+        conn.execute(databases.LASTLOG2_TABLE)
+        conn.execute("INSERT INTO Lastlog2 VALUES ('root', ?, 'pts/0', '', 'other')", (2**62,))
+    box.service("svc", box.module_line(f"nolastlog wtmpdb={wtmpdb} lastlog2={lastlog2}",
+                                       control="required"))
+
+    out = host_json(box, [hosts.plain, "session", "svc", "root"],
+                    {**os.environ, "PAM_HOST_TTY": tty})
+
+    session, said = out["session"], box.our_syslog()
+    # close_session's own code is libpam's: it reuses the chain open_session froze, in which
+    # this required module failed.  That the module's close ran is in the log and the files.
+    assert (session["start"], session["open"], session["end"]) == (0, PAM_SYSTEM_ERR, 0), out
+    errors = [line for line in said if line.startswith("<83>")]  # authpriv.err
+    assert len(errors) == 1 and "open_session: internal error OSError" in errors[0], said
+    assert any("session closed:" in line for line in said), said
+    line = tty.removeprefix("/dev/")
+    assert [(r.type, r.line) for r in dump(box, "/var/log/wtmp")] == [
+        (USER_PROCESS, line), (DEAD_PROCESS, line)]
+    assert [r.type for r in dump(box, "/var/run/utmp")] == [DEAD_PROCESS]
+    assert db_rows(wtmpdb, "SELECT User, TTY, Logout IS NOT NULL FROM wtmp") == [
+        ("root", line, 1)]
+    ((name, lastlog2_line, when),) = db_rows(lastlog2, "SELECT Name, TTY, Time FROM Lastlog2")
+    assert (name, lastlog2_line) == ("root", line), name
+    assert isinstance(when, int) and abs(time.time() - when) < 600, when
 
 
 def module_running(directory: Path, native_source: str) -> Path:
