@@ -227,10 +227,12 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
     if instances:
         # A second session of the same login would be a second pair in wtmp and
         # in `last`, and a second "Last login" line.
-        _log(LOG_NOTICE, "open_session: the module runs twice in this PAM stack; this "
-                         "instance writes nothing (`pyutmp doctor` names both lines): "
+        _log(LOG_NOTICE, "open_session: this PAM transaction's session is open already (the "
+                         "module runs twice in this PAM stack, or the program opened the "
+                         "session twice); nothing written (`pyutmp doctor` names the lines): "
                          f"{_context(handle)}")
         return PAM_IGNORE
+    _later_instances.pop(handle.key, None)  # of a session this transaction closed before
     user = it.user
     if not user:
         _log(LOG_NOTICE, f"open_session: no user (PAM_USER unset): {_context(handle)}")

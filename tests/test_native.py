@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pam_pyutmp import native, pam, syslogger
+from pam_pyutmp import native, pam, syslogger, utmpfile
+from pam_pyutmp.system import DEAD_PROCESS, USER_PROCESS
 
 REPO = Path(__file__).resolve().parent.parent
 BUILD_LOADER = REPO / "csrc" / "build_loader.py"
@@ -133,12 +134,12 @@ def test_info_reaches_the_conversation_verbatim(confdir: Path) -> None:
     assert pamh.end() == PAM_SUCCESS
 
 
-def session_stack(confdir: Path, module_so: Path, tmp_path: Path) -> None:
+def session_stack(confdir: Path, module_so: Path, tmp_path: Path, more: str = "") -> None:
     utmp, wtmp = tmp_path / "utmp", tmp_path / "wtmp"
     utmp.touch()
     wtmp.touch()
     (confdir / "svc").write_text(f"session required {module_so} utmp={utmp} wtmp={wtmp} "
-                                 f"lastlog={tmp_path / 'lastlog'}\n")
+                                 f"lastlog={tmp_path / 'lastlog'}\n{more}")
 
 
 def test_pam_end_forgets_a_session_that_was_not_closed(
@@ -157,18 +158,21 @@ def test_pam_end_forgets_a_session_that_was_not_closed(
 
 def test_a_second_open_in_one_transaction_keeps_the_session(
         confdir: Path, module_so: Path, tmp_path: Path, quiet_log: None) -> None:
-    """A second open_session replaces the pam_set_data entry: that cleanup call
-    (PAM_DATA_REPLACE) must not drop the session, which close then finds and ends."""
-    session_stack(confdir, module_so, tmp_path)
+    """A host that calls open_session twice: the second call writes no second session, and
+    its pam_set_data, which replaces the first one's (a cleanup call with PAM_DATA_REPLACE),
+    does not drop the session, which close then finds and ends: one wtmp pair."""
+    session_stack(confdir, module_so, tmp_path, more="session required pam_permit.so\n")
     pamh = Transaction(confdir)
 
     assert LIBPAM.pam_open_session(pamh.pamh, 0) == PAM_SUCCESS
-    assert LIBPAM.pam_open_session(pamh.pamh, 0) == PAM_SUCCESS
     entry = pam._open_sessions.get(pamh.key)
-    assert entry is not None
+    assert LIBPAM.pam_open_session(pamh.pamh, 0) == PAM_SUCCESS
+    assert entry is not None and pam._open_sessions.get(pamh.key) is entry
     assert LIBPAM.pam_close_session(pamh.pamh, 0) == PAM_SUCCESS
     assert pamh.key not in pam._open_sessions
     assert pamh.end() == PAM_SUCCESS
+    wtmp = list(utmpfile.iter_wtmp(str(tmp_path / "wtmp")))
+    assert [r.type for r in wtmp] == [USER_PROCESS, DEAD_PROCESS]
 
 
 def dynamic_section(path: Path) -> str:

@@ -224,7 +224,7 @@ def test_a_second_instance_in_one_stack_writes_nothing(acct, args, logs) -> None
     assert pam.close_session(h, 0, args) == pam.PAM_IGNORE
     assert [r.type for r in utmpfile.iter_wtmp(str(acct.wtmp))] == [USER_PROCESS, DEAD_PROCESS]
     lines = logs.lines()
-    assert sum("runs twice in this PAM stack" in line for line in lines) == 1
+    assert sum("module runs twice in this PAM stack" in line for line in lines) == 1
     assert sum("session opened" in line for line in lines) == 1
     assert sum("session closed" in line for line in lines) == 1
 

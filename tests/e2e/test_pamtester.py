@@ -55,6 +55,6 @@ def test_the_module_twice_in_one_stack_records_one_session(sandbox: Sandbox) -> 
     (session,) = last_sessions(sandbox)
     assert session[:2] == ["root", "svc/0"] and closed(session), session
     ours = sandbox.our_syslog()
-    assert sum("runs twice in this PAM stack" in line for line in ours) == 1, ours
+    assert sum("module runs twice in this PAM stack" in line for line in ours) == 1, ours
     assert sum("session opened" in line for line in ours) == 1, ours
     assert sum("session closed" in line for line in ours) == 1, ours
