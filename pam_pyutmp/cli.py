@@ -26,7 +26,14 @@ from pam_pyutmp import history, lastlog, stores
 from pam_pyutmp.errors import PyutmpError
 from pam_pyutmp.fields import CONTROLS
 from pam_pyutmp.history import Session
-from pam_pyutmp.system import DEFAULT_LASTLOG, DEFAULT_UTMP, DEFAULT_WTMP, USER_PROCESS
+from pam_pyutmp.system import (
+    DEFAULT_LASTLOG,
+    DEFAULT_LASTLOG2,
+    DEFAULT_UTMP,
+    DEFAULT_WTMP,
+    DEFAULT_WTMPDB,
+    USER_PROCESS,
+)
 
 USEC = 1_000_000
 # On a terminal, a scan of a file this large reports its progress unasked.
@@ -220,7 +227,7 @@ def _last(args: argparse.Namespace) -> int:
     if source == "wtmpdb":
         from pam_pyutmp import databases  # sqlite3 only for this source
 
-        path = args.file or databases.DEFAULT_WTMPDB
+        path = args.file or DEFAULT_WTMPDB
         sessions: Iterator[Session] = history.pair_wtmpdb(databases.iter_wtmpdb(path))
         begins: int | None = databases.wtmpdb_begins(path)
     elif source == "files":
@@ -381,7 +388,7 @@ def _lastlog(args: argparse.Namespace) -> int:
     if args.source == "lastlog2":
         from pam_pyutmp import databases  # sqlite3 only for this source
 
-        path = args.file or databases.DEFAULT_LASTLOG2
+        path = args.file or DEFAULT_LASTLOG2
         if args.user:
             entry = databases.last_login2(_user_name(args.user), path=path)
             found: Iterable[databases.Lastlog2Entry] = [] if entry is None else [entry]

@@ -38,13 +38,12 @@ from typing import NamedTuple, Optional, TypeVar, Union
 
 from pam_pyutmp.errors import DatabaseError, Lastlog2Error, WtmpdbError
 from pam_pyutmp.fields import Text, clean_host, clean_info, clean_user, tty_line
+from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB
 
 PathArg = Optional[Union[str, "os.PathLike[str]"]]
 T = TypeVar("T")
 
 # The upstream defaults: wtmpdb.h's _PATH_WTMPDB and liblastlog2's LL2_DEFAULT_DATABASE.
-DEFAULT_WTMPDB = "/var/lib/wtmpdb/wtmp.db"
-DEFAULT_LASTLOG2 = "/var/lib/lastlog/lastlog2.db"
 
 # wtmpdb's own record types (wtmpdb.h), not utmp's: its USER_PROCESS is 3, not 7.
 EMPTY = 0

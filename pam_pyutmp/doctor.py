@@ -21,11 +21,14 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from pam_pyutmp import options as module_options
-from pam_pyutmp import stores
+from pam_pyutmp import stack, stores
+from pam_pyutmp.stack import pam_words
 from pam_pyutmp.system import (
     DEFAULT_LASTLOG,
+    DEFAULT_LASTLOG2,
     DEFAULT_UTMP,
     DEFAULT_WTMP,
+    DEFAULT_WTMPDB,
     LASTLOG_SIZE,
     LOGIN_DEFS,
     lastlog_uid_max,
@@ -113,7 +116,7 @@ class _System:
         except OSError:
             return
         for number, line in enumerate(lines, 1):
-            words = _pam_words(line.split("#", 1)[0])
+            words = pam_words(line.split("#", 1)[0])
             if words:
                 yield number, words
 
@@ -182,17 +185,6 @@ class _System:
             return []
 
 
-def _pam_words(line: str) -> list[str]:
-    """The words of a PAM line; a bracketed control ("[success=ok default=bad]") is one."""
-    words: list[str] = []
-    for word in line.split():
-        if words and words[-1].startswith("[") and not words[-1].endswith("]"):
-            words[-1] += " " + word
-        else:
-            words.append(word)
-    return words
-
-
 def _option_sets(lines: list[ModuleLine]) -> list[module_options.Options]:
     """The distinct option sets of the module's lines; the defaults when there is none
     (the files an installed module would use)."""
@@ -210,20 +202,11 @@ def _check_pam_d(system: _System, lines: list[ModuleLine]) -> Iterator[Finding]:
         yield Finding("pam.d", FAIL, f"{pam_dir} has no service files",
                       "is this the right --root? PAM reads its services from /etc/pam.d")
         return
-    # Which services reach the module, directly or through includes.
-    direct = {line.service for line in lines}
-    using: dict[str, str] = {}  # service -> how: "" directly, else the included file
-    for service in services:
-        seen, todo = {service}, [service]
-        while todo:
-            current = todo.pop()
-            if current in direct:
-                using[service] = "" if current == service else current
-                break
-            for name in system.includes(current):
-                if name not in seen:
-                    seen.add(name)
-                    todo.append(name)
+    stacks = {service: stack.session_lines(service, (pam_dir,)) for service in services}
+    # Each service's lines that run the module, through any include.
+    using = {service: [line for line in stack_lines if _runs_module(line)]
+             for service, stack_lines in stacks.items()}
+    using = {service: found for service, found in using.items() if found}
     for service in services:
         for name in sorted(system.includes(service)):
             if not os.path.exists(os.path.join(pam_dir, name)):
@@ -245,28 +228,59 @@ def _check_pam_d(system: _System, lines: list[ModuleLine]) -> Iterator[Finding]:
             yield Finding("pam.d", WARN, f"{where}: control {line.control!r}: a failure of "
                                          "pam_pyutmp would refuse the session",
                           "use 'optional', as the include file does")
-    # Files that others include (common-session, the include file) are no services.
-    included = set().union(*(system.includes(service) for service in services))
-    users = sorted(name for name in using if name not in included and name != INCLUDE_FILE)
+    # The files only ever included are no services (the include file, common-*).
+    users = sorted(name for name in using
+                   if name != INCLUDE_FILE and not name.startswith("common-"))
     if not users:
-        yield Finding("pam.d", WARN, f"pam_pyutmp is configured ({', '.join(sorted(direct))}) "
+        direct = sorted({line.service for line in lines})
+        yield Finding("pam.d", WARN, f"pam_pyutmp is configured ({', '.join(direct)}) "
                                      "but no service includes it",
                       "sudo ./install.sh --enable su (or another service)")
     else:
-        shown = ", ".join(f"{name} (via {using[name]})" if using[name] else name
-                          for name in users)
-        yield Finding("pam.d", OK, f"services that run pam_pyutmp: {shown}")
+        yield Finding("pam.d", OK, f"services that run pam_pyutmp: {', '.join(users)}")
+    for service in users:
+        yield from _check_overlaps(service, stacks[service], using[service])
     for name in SELF_RECORDING:
         if name in using:
-            skipping = [line for line in lines
-                        if line.service in (name, using[name] or name)
-                        and name in module_options.parse(line.args).skip_if]
+            skipping = [line for line in using[name]
+                        if name in module_options.parse(line.args).skip_if]
             if not skipping:
                 yield Finding("pam.d", WARN, f"{name} runs pam_pyutmp without skip_if={name}: "
                                              f"{name} writes its own records, so each session "
                                              "is recorded twice",
                               f"add skip_if={name} to the module line (the include file has "
                               "skip_if=sshd,login)")
+
+
+def _runs_module(line: stack.ModuleLine) -> bool:
+    return line.module == "pam_pyutmp.so" or (
+        line.module == "pam_python.so" and bool(line.args)
+        and "pam_pyutmp" in os.path.basename(line.args[0]))
+
+
+def _check_overlaps(service: str, lines: list[stack.ModuleLine],
+                    ours: list[stack.ModuleLine]) -> Iterator[Finding]:
+    """The module twice in one stack, and the other writers it leaves records to."""
+    if len(ours) > 1:
+        where = " and ".join(f"{line.file} line {line.number}" for line in ours)
+        yield Finding("pam.d", WARN, f"{service} runs pam_pyutmp {len(ours)} times ({where}): "
+                                     "only the first records the session",
+                      "keep one of those lines (a service's own include and a system-wide "
+                      "line, say)")
+    opts = module_options.parse(ours[0].args)
+    left = opts.leaving(stack.others_in(lines, service))
+    kept = [what for what, mine, theirs in (
+        ("wtmp", opts.nowtmp, left.nowtmp), ("lastlog", opts.nolastlog, left.nolastlog),
+        ("the \"Last login\" message", opts.nolastlogmsg, left.nolastlogmsg),
+        ("wtmpdb", not (opts.wtmpdb or opts.wtmpdb_path),
+         not (left.wtmpdb or left.wtmpdb_path)),
+        ("lastlog2", not (opts.lastlog2 or opts.lastlog2_path),
+         not (left.lastlog2 or left.lastlog2_path)),
+    ) if theirs and not mine]
+    if kept and not opts.ignore_others:
+        others = sorted({line.module for line in lines} & set(stack.WRITERS))
+        yield Finding("pam.d", OK, f"{service}: {', '.join(kept)} left to "
+                                   f"{', '.join(others)}, which writes it in the same stack")
 
 
 # --- the loader: pam_pyutmp.so, never pam_python.so --------------------------------
@@ -514,9 +528,9 @@ def _check_databases(system: _System, opts: module_options.Options) -> Iterator[
     from pam_pyutmp import databases  # sqlite3 only for this check
 
     for what, flag, path, default, columns, table in (
-        ("wtmpdb", opts.wtmpdb, opts.wtmpdb_path, databases.DEFAULT_WTMPDB,
+        ("wtmpdb", opts.wtmpdb, opts.wtmpdb_path, DEFAULT_WTMPDB,
          databases.WTMP_COLUMNS, "wtmp"),
-        ("lastlog2", opts.lastlog2, opts.lastlog2_path, databases.DEFAULT_LASTLOG2,
+        ("lastlog2", opts.lastlog2, opts.lastlog2_path, DEFAULT_LASTLOG2,
          databases.LASTLOG2_COLUMNS, "Lastlog2"),
     ):
         target = path or default

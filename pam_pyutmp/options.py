@@ -6,6 +6,9 @@ malformed option is reported and ignored: a typo must never lock anyone out.
 
 from __future__ import annotations
 
+from pam_pyutmp.stack import NONE, Others
+from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB
+
 FLAGS = {
     "debug": "debug",
     "silent": "silent",
@@ -21,6 +24,8 @@ FLAGS = {
     # the SQLite databases, at upstream's paths (wtmpdb=PATH and lastlog2=PATH elsewhere)
     "wtmpdb": "wtmpdb",
     "lastlog2": "lastlog2",
+    # every record even where another module of the stack writes it (see stack.py)
+    "ignore_others": "ignore_others",
 }
 PATHS = {
     "utmp": "utmp_path",
@@ -64,7 +69,26 @@ class Options:
     wtmpdb_path: str | None = None
     lastlog2: bool = False  # lastlog2 at its default path (or lastlog2_path)
     lastlog2_path: str | None = None
+    ignore_others: bool = False
     problems: tuple[str, ...] = ()  # the words ignored, each with the reason
+
+    def leaving(self, others: Others) -> Options:
+        """These options less the records (and the "Last login" message) that other
+        modules of the stack write: a new object, as parsed options are shared."""
+        if self.ignore_others or others == NONE:
+            return self
+        left = Options()
+        left.__dict__.update(self.__dict__)
+        left.nowtmp = self.nowtmp or others.wtmp
+        left.nolastlog = self.nolastlog or others.lastlog
+        left.nolastlogmsg = self.nolastlogmsg or others.message
+        if others.wtmpdb is not None and others.wtmpdb == (self.wtmpdb_path or (
+                DEFAULT_WTMPDB if self.wtmpdb else None)):
+            left.wtmpdb, left.wtmpdb_path = False, None
+        if others.lastlog2 is not None and others.lastlog2 == (self.lastlog2_path or (
+                DEFAULT_LASTLOG2 if self.lastlog2 else None)):
+            left.lastlog2, left.lastlog2_path = False, None
+        return left
 
 
 # Parsed option lists, by their words: a host runs the same pam.d lines again

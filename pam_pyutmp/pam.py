@@ -14,7 +14,7 @@ import pwd
 import time
 from _stat import S_ISCHR  # stat's C half, for the same reason
 
-from pam_pyutmp import api
+from pam_pyutmp import api, stack
 from pam_pyutmp._typing import TYPE_CHECKING, Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import line_id, tty_line
@@ -25,7 +25,7 @@ from pam_pyutmp.slots import NOTTY_ID_PREFIX
 from pam_pyutmp.stores import WtmpStore, resolve_backend, utmp_store, wtmp_store
 from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
 from pam_pyutmp.syslogger import fields as log_fields
-from pam_pyutmp.system import USER_PROCESS
+from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB, USER_PROCESS
 from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
@@ -222,6 +222,7 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         if opts.debug:
             _log(LOG_DEBUG, f"open_session: skipped for this service: {_context(handle)}")
         return PAM_IGNORE
+    opts = _leaving_others(handle, opts, "open_session")
     instances = _instances.get(handle.key, 0)
     _instances[handle.key] = instances + 1
     if instances:
@@ -266,6 +267,19 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
     if written or status == PAM_SUCCESS:
         _log(LOG_INFO, f"session opened: {_context(handle, entry, uid=uid)}")
     return status
+
+
+def _leaving_others(handle: Handle, opts: Options, name: str) -> Options:
+    """The options less what other modules of the service's session stack record
+    (pam_lastlog, pam_wtmpdb, pam_lastlog2): each event is written once."""
+    if opts.ignore_others:
+        return opts
+    others = stack.others(handle.items().service or "")
+    left = opts.leaving(others)
+    if left is not opts and opts.debug:
+        _log(LOG_DEBUG, f"{name}: left to other modules of the stack: {others}: "
+                        f"{_context(handle)}")
+    return left
 
 
 def tty_or_none(tty: str | None) -> str | None:
@@ -346,6 +360,7 @@ def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
 def _close(handle: Handle, flags: int, opts: Options) -> int:
     if (handle.items().service or "") in opts.skip_if:
         return PAM_IGNORE
+    opts = _leaving_others(handle, opts, "close_session")
     later = _later_instances.pop(handle.key, 0)
     if later:
         if later > 1:
@@ -397,7 +412,7 @@ def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
     login_usec = (None if entry is None
                   else entry.record.tv_sec * 1_000_000 + entry.record.tv_usec)
     if opts.wtmpdb or opts.wtmpdb_path:
-        path = opts.wtmpdb_path or databases.DEFAULT_WTMPDB
+        path = opts.wtmpdb_path or DEFAULT_WTMPDB
         try:
             row = databases.put_wtmpdb(user, line, host, service=service, path=path,
                                        login_usec=login_usec)
@@ -407,7 +422,7 @@ def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
         else:
             _open_rows[handle.key] = (path, row)
     if opts.lastlog2 or opts.lastlog2_path:
-        path = opts.lastlog2_path or databases.DEFAULT_LASTLOG2
+        path = opts.lastlog2_path or DEFAULT_LASTLOG2
         try:
             previous = databases.put_lastlog2_entry(service, user, line, host, path=path)
         except PyutmpError as err:
@@ -433,7 +448,7 @@ def _close_databases(handle: Handle, opts: Options, entry: api.UtmpEntry | None
         return None
     from pam_pyutmp import databases  # sqlite3 only for sessions that use a database
 
-    path = opts.wtmpdb_path or databases.DEFAULT_WTMPDB
+    path = opts.wtmpdb_path or DEFAULT_WTMPDB
     it = handle.items()
     user = it.user
     try:

@@ -45,6 +45,10 @@ DEFAULT_LASTLOG: str = ffi.string(lib.pyutmp_default_lastlog_path()).decode()
 # so under a crowd of logins we give up no sooner than login or sshd would.
 LOCK_TIMEOUT_MS = 10_000
 
+# The SQLite successors' databases where upstream's modules and tools keep them.
+DEFAULT_WTMPDB = "/var/lib/wtmpdb/wtmp.db"
+DEFAULT_LASTLOG2 = "/var/lib/lastlog/lastlog2.db"
+
 LOGIN_DEFS = "/etc/login.defs"
 # The largest uid a 32-bit uid_t can name; (uid_t)-1 means "no uid".
 UID_LIMIT = 2**32 - 2

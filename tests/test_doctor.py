@@ -77,7 +77,7 @@ def test_a_healthy_system_passes_every_check(root: Path) -> None:
     checks = {f["check"] for f in findings}
     assert {"pam.d", "loader", "module", "file", "lastlog cap", "database"} <= checks
     messages = " ".join(f["message"] for f in findings)
-    assert "services that run pam_pyutmp: su (via pyutmp)" in messages
+    assert "services that run pam_pyutmp: su" in messages
     assert "imports" in messages and "healthy" in messages
     text = subprocess.run(["pyutmp", "doctor", "--root", str(root)], capture_output=True,
                           text=True, check=False)
@@ -214,3 +214,24 @@ def test_pam_python_in_the_stack_of_a_setuid_program_is_a_root_escalation(root: 
     assert message.startswith(f"root escalation: {root}/etc/pam.d/common-auth line 2 loads "
                               "pam_python.so in the stack of /usr/bin/su")
     assert "caller's PATH" in message and "cron" not in message
+
+
+def test_services_twice_in_a_stack_and_the_writers_beside_the_module_are_named(
+        root: Path) -> None:
+    """su included by su-l is a service of its own; a service that runs the module twice (its
+    own include and a system-wide line) is a warning naming both lines; pam_lastlog beside it
+    is named as the writer the module leaves wtmp, lastlog and the message to."""
+    pamd = root / "etc" / "pam.d"
+    (pamd / "su-l").write_text("@include su\n")
+    (pamd / "common-session").write_text(INCLUDE.format(extra=""))
+    (pamd / "login").write_text("@include common-session\nsession include pyutmp\n"
+                                "session optional pam_lastlog.so\n")
+    status, findings = doctor(root)
+    messages = [f["message"] for f in findings]
+    assert status == 0, findings
+    assert "services that run pam_pyutmp: login, su, su-l" in messages
+    (twice,) = [f for f in findings if "times" in f["message"]]
+    assert twice["status"] == "warn" and twice["message"].startswith(
+        f"login runs pam_pyutmp 2 times ({pamd}/common-session line 1 and {pamd}/pyutmp line 1)")
+    assert ('login: wtmp, lastlog, the "Last login" message left to pam_lastlog.so, which '
+            "writes it in the same stack") in messages

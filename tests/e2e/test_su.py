@@ -4,6 +4,7 @@ pam_pyutmp in its session stack: what who, w, last and lastlog make of it."""
 from __future__ import annotations
 
 import pytest
+from stockreaders import HAVE_PAM_LASTLOG
 
 from .sandbox import (
     DEAD_PROCESS,
@@ -94,3 +95,25 @@ def test_su_inside_su_gets_a_slot_of_its_own(sandbox: Sandbox, user: User) -> No
     assert sorted(s[:2] for s in sessions) == sorted([["root", term.line],
                                                       [user.name, "su-l/0"]]), sessions
     assert all(closed(s) for s in sessions), sessions
+
+
+@pytest.mark.skipif(not HAVE_PAM_LASTLOG, reason="pam_lastlog is not on this release")
+@pytest.mark.parametrize("lastlog_first", [True, False], ids=["pam_lastlog first", "ours first"])
+def test_beside_pam_lastlog_one_last_login_line_shows_the_previous_login(
+        sandbox: Sandbox, lastlog_first: bool) -> None:
+    """pam_lastlog in su's stack, before or after the module: each su shows one "Last login"
+    line, the previous login's (never the current one), and wtmp holds one pair per session:
+    the module leaves lastlog, wtmp and the message to pam_lastlog."""
+    lastlog, ours = "session optional pam_lastlog.so\n", sandbox.module_line()
+    sandbox.service("su-l", SU_STACK + (lastlog + ours if lastlog_first else ours + lastlog))
+    user = sandbox.add_user("pyutest")
+    first = sandbox.on_terminal(["su", "-", user.name], shell_steps("$ "))
+    second = sandbox.on_terminal(["su", "-", user.name], shell_steps("$ "))
+
+    assert "Last login" not in first.output, first.output
+    messages = [line for line in second.output.splitlines() if line.startswith("Last login")]
+    assert len(messages) == 1 and messages[0].endswith(f"on {first.line}"), second.output
+    wtmp = dump(sandbox, "/var/log/wtmp")
+    assert [r.type for r in wtmp] == [USER_PROCESS, DEAD_PROCESS] * 2, wtmp
+    utmp = dump(sandbox, "/var/run/utmp")
+    assert {(r.type, r.line) for r in utmp} >= {(DEAD_PROCESS, second.line)}, utmp
