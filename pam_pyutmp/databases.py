@@ -185,13 +185,17 @@ def unput_wtmpdb(row_id: int, *, path: PathArg = None, logout_usec: int | None =
 
 def unput_wtmpdb_open(user: Text, tty: Text | None, *, service: str | None = None,
                       path: PathArg = None, logout_usec: int | None = None,
+                      login_usec: int | None = None,
                       timeout: float = BUSY_TIMEOUT) -> int | None:
     """Record the logout of ``user``'s open session on ``tty``, found as upstream's
     `wtmpdb` finds it (the newest row of that tty whose Logout IS NULL); for
     the process that closes a session another one opened.
 
-    Without a tty, the open session of ``user`` and ``service`` is closed only
-    when it is the only one: which of two tty-less sessions ends is unknowable.
+    With ``login_usec`` (the login's time, as the utmp slot holds it), the open
+    row of ``user`` with that very Login is the one, whatever its tty: sshd's
+    sessions all have the tty "ssh", and tty-less ones none.  Without a tty, the
+    open session of ``user`` and ``service`` is closed only when it is the only
+    one: which of two tty-less sessions ends is unknowable.
     Returns the row's ID, or None when there was no such session.
     """
     name = clean_user(user).decode()
@@ -201,11 +205,14 @@ def unput_wtmpdb_open(user: Text, tty: Text | None, *, service: str | None = Non
     def close(conn: sqlite3.Connection) -> int | None:
         if not _has_table(conn, "wtmp"):
             return None
-        if line:
+        rows = [] if login_usec is None else conn.execute(
+            "SELECT ID FROM wtmp WHERE User = ? AND Login = ? AND Type = ? AND Logout IS NULL "
+            "LIMIT 1", (name, login_usec, USER_PROCESS)).fetchall()
+        if not rows and line:
             rows = conn.execute(
                 "SELECT ID FROM wtmp WHERE User = ? AND TTY = ? AND Type = ? AND Logout IS NULL "
                 "ORDER BY Login DESC LIMIT 1", (name, line, USER_PROCESS)).fetchall()
-        else:
+        elif not rows:
             rows = conn.execute(
                 "SELECT ID FROM wtmp WHERE User = ? AND Service = ? AND Type = ? "
                 "AND Logout IS NULL LIMIT 2", (name, _service(service or ""), USER_PROCESS)

@@ -395,6 +395,14 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     return db_status or PAM_SUCCESS
 
 
+def _database_tty(handle: Handle) -> str:
+    return tty_or_none(handle.items().tty) or ""
+
+
+def _login_usec(entry: api.UtmpEntry | None) -> int | None:
+    return None if entry is None else entry.record.tv_sec * 1_000_000 + entry.record.tv_usec
+
+
 def _databases_wanted(opts: Options) -> bool:
     return bool(opts.wtmpdb or opts.wtmpdb_path or opts.lastlog2 or opts.lastlog2_path)
 
@@ -407,10 +415,11 @@ def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
     from pam_pyutmp import databases  # sqlite3 only for sessions that use a database
 
     ok = True
-    # The utmp slot's line, so that a close in another process finds the row by it.
-    line = entry.line if entry is not None else (tty_or_none(tty) or "")
-    login_usec = (None if entry is None
-                  else entry.record.tv_sec * 1_000_000 + entry.record.tv_usec)
+    # The tty as upstream's pam_wtmpdb and pam_lastlog2 store it: PAM_TTY without
+    # /dev/ ("ssh" for sshd, "" for none), not the utmp slot's line.  The row's
+    # Login is the utmp slot's time, by which a close in another process finds it.
+    line = _database_tty(handle)
+    login_usec = _login_usec(entry)
     if opts.wtmpdb or opts.wtmpdb_path:
         path = opts.wtmpdb_path or DEFAULT_WTMPDB
         try:
@@ -459,9 +468,9 @@ def _close_databases(handle: Handle, opts: Options, entry: api.UtmpEntry | None
             return PAM_SUCCESS
         if not user:
             return None
-        line = entry.line if entry is not None else tty_or_none(terminal(it.tty))
-        found = databases.unput_wtmpdb_open(user, line, service=it.service or "",
-                                            path=path)
+        found = databases.unput_wtmpdb_open(user, _database_tty(handle),
+                                            service=it.service or "", path=path,
+                                            login_usec=_login_usec(entry))
     except PyutmpError as err:
         _log(LOG_ERR, f"close_session: {err}: {_context(handle, entry)}")
         return PAM_SESSION_ERR

@@ -198,6 +198,27 @@ def test_200_sessions_at_once_leave_one_closed_row_each(acct, logs) -> None:
     assert sum("session opened" in line for line in lines) == SESSIONS
     rows = db_rows(wtmpdb, "SELECT ID, User, TTY, Logout FROM wtmp")
     assert len(rows) == SESSIONS
-    assert len({row[2] for row in rows}) == SESSIONS  # each its own tty-less slot line
+    assert {row[2] for row in rows} == {""}  # no tty, as upstream's pam_wtmpdb stores it
     assert all(row[1] == "root" and row[3] is not None for row in rows)
     assert db_rows(lastlog2, "SELECT Name FROM Lastlog2") == [("root",)]
+
+
+def test_rows_name_the_tty_as_upstreams_modules_store_it(acct, logs) -> None:
+    """The rows' TTY is PAM_TTY without /dev/, as pam_wtmpdb and pam_lastlog2 store it (sshd's
+    "ssh", nothing for a session without one), not the utmp slot's line ("sshd/0"); a close
+    in another process still finds the row, by the login time its utmp slot holds."""
+    wtmpdb, lastlog2 = acct.root / "wtmp.db", acct.root / "lastlog2.db"
+    args = args_for(acct, f"wtmpdb={wtmpdb}", f"lastlog2={lastlog2}")
+    assert pam.open_session(handle(tty="ssh", service="sshd"), 0, args) == pam.PAM_SUCCESS
+    assert pam.open_session(handle(key=2, service="su"), 0, args) == pam.PAM_SUCCESS
+    assert [slot.line for slot in utmpfile.read(str(acct.utmp))] == ["sshd/0", "su/1"]
+    assert db_rows(wtmpdb, "SELECT TTY, Service FROM wtmp ORDER BY ID") == [
+        ("ssh", "sshd"), ("", "su")]
+    assert db_rows(lastlog2, "SELECT TTY, Service FROM Lastlog2") == [("", "su")]
+    pid = os.fork()
+    if pid == 0:
+        os._exit(pam.close_session(handle(key=3, tty="ssh", service="sshd"), 0, args))
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == pam.PAM_SUCCESS
+    assert [logout is None for (logout,) in
+            db_rows(wtmpdb, "SELECT Logout FROM wtmp ORDER BY ID")] == [False, True]
