@@ -27,6 +27,7 @@ MODULE = pam_pyutmp.pam_module.__file__  # the file pam_python.so would load
 SYSTEM_PYTHON = "/usr/bin/python3"
 REPO = Path(__file__).resolve().parents[2]
 BUILD_LOADER = REPO / "csrc" / "build_loader.py"
+HOST_SOURCE = Path(__file__).with_name("pam_host.c")
 # How the module line loads the session code: pam_pyutmp.so (the module of
 # csrc/pam_pyutmp_loader.c, by path), or pam_python.so with the module file, for
 # the tests that show why the project does not use it.
@@ -59,6 +60,15 @@ def build_native_module(output: Path, *extra: str) -> Path:
     installed package (csrc/build_loader.py; ``extra`` are its options)."""
     done = subprocess.run([SYSTEM_PYTHON, str(BUILD_LOADER), str(output), "--werror", *extra],
                           capture_output=True, text=True, timeout=120, cwd="/")
+    assert done.returncode == 0, done.stderr
+    return output
+
+
+def build_host(output: Path, *extra: str) -> Path:
+    """tests/e2e/pam_host.c built into ``output`` (``extra``: more compiler options)."""
+    done = subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", *extra,
+                           str(HOST_SOURCE), "-o", str(output), "-lpam", "-lpthread"],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return output
 

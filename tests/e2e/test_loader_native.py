@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from .sandbox import (
     DEAD_PROCESS,
     USER_PROCESS,
     Sandbox,
+    build_host,
     build_native_module,
     closed,
     db_rows,
@@ -35,7 +35,6 @@ from .sandbox import (
 )
 from .test_python_pam import STACK, drive
 
-HOST_SOURCE = Path(__file__).with_name("pam_host.c")
 SESSION_ERR = "Cannot make/remove an entry for the specified session"
 PAM_SYSTEM_ERR = 4
 PAM_SESSION_ERR = 14
@@ -65,15 +64,8 @@ def scratch() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def hosts(scratch: Path) -> Hosts:
-    built = []
-    for name, extra in (("pam_host", []), ("pam_host_fake", ["-DFAKE_PYTHON", "-rdynamic"])):
-        out = scratch / name
-        done = subprocess.run(["gcc", "-O2", "-Wall", "-Wextra", "-Werror", *extra,
-                               str(HOST_SOURCE), "-o", str(out), "-lpam", "-lpthread"],
-                              capture_output=True, text=True, timeout=120)
-        assert done.returncode == 0, done.stderr
-        built.append(out)
-    return Hosts(*built)
+    return Hosts(build_host(scratch / "pam_host"),
+                 build_host(scratch / "pam_host_fake", "-DFAKE_PYTHON", "-rdynamic"))
 
 
 @pytest.fixture
