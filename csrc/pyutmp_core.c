@@ -392,6 +392,8 @@ int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
         err = step_put(&step, logout);
         *written = !err;
     }
+    if (!err)
+        step_retire_stale(&step, pyutmp_slot_index(step.slots, step.count, rec));
     step_end(&step);
     return err;
 }

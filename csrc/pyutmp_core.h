@@ -62,7 +62,8 @@ int pyutmp_utmp_put(const char *path, const struct pyutmp_record *rec, int lock_
 int pyutmp_utmp_login(const char *path, struct pyutmp_record *rec, int has_tty,
                       const char *label, int lock_timeout_ms);
 /* Writes logout over rec's slot if pyutmp_slot_holds() says it still holds
- * rec's session (*written 1), else nothing (*written 0). */
+ * rec's session (*written 1), else nothing (*written 0); retires the stale
+ * slots in the same step, as a login does. */
 int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
                        const struct pyutmp_record *logout, int lock_timeout_ms, int *written);
 

@@ -23,6 +23,9 @@ IDENT = "pam_pyutmp"
 SOCKET_PATH = "/dev/log"
 
 _ESCAPED = {ord(char): f"\\x{ord(char):02x}" for char in CONTROLS}
+# The Unicode line and paragraph separators end a line for some log viewers (and
+# for Python's str.splitlines): a value must not start a line of its own there.
+_ESCAPED.update({0x2028: "\\u2028", 0x2029: "\\u2029"})
 
 # Sizes a syslog relay carries: RFC 3164 allows a line of 1024 bytes, and
 # relays cut or drop longer ones.  A field value is cut first, so that one
@@ -35,7 +38,8 @@ CUT = "[...]"
 
 def escape(text: str) -> str:
     """Control characters, and bytes that were not UTF-8 (surrogate-escaped),
-    as \\xNN: a log line must not carry terminal escapes or invalid text."""
+    as \\xNN, the Unicode line separators as \\u2028 and \\u2029: a log line
+    must not carry terminal escapes, invalid text or a line break."""
     if text.isprintable():  # neither: the common case, decided at C speed
         return text
     text = text.translate(_ESCAPED)

@@ -380,19 +380,24 @@ class UtmpdClient:
             snapshot = self.read()
             chosen = slots.choose(snapshot, record, label, has_tty, self.name)
             self.put(chosen)
-            for dead in slots.retired_stale(snapshot, chosen):
-                with suppress(PyutmpError):  # best effort: the login itself is done
-                    self.put(dead)
+            self._retire(snapshot, chosen)
             return chosen
 
     def logout(self, record: Record, logout: Record) -> bool:
         with self.exclusive():
             # The daemon overwrites only a record whose ut_line is the new one's
             # too (glibc's files: any record with the same ut_id).
-            if not slots.holds(self.read(), record, put_matches_line=True):
+            snapshot = self.read()
+            if not slots.holds(snapshot, record, put_matches_line=True):
                 return False
             self.put(logout)
+            self._retire(snapshot, record)
             return True
+
+    def _retire(self, snapshot: list[Record], taken: Record) -> None:
+        for dead in slots.retired_stale(snapshot, taken):
+            with suppress(PyutmpError):  # best effort: the login or logout itself is done
+                self.put(dead)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

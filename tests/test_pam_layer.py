@@ -91,6 +91,15 @@ def test_long_or_escaped_rhost_is_cleaned_and_logged(acct, args, logs) -> None:
     assert all("\x1b" not in line for line in logs.lines())
 
 
+def test_a_value_with_line_separators_stays_on_its_log_line(acct, args, logs) -> None:
+    """U+2028 and U+2029 end a line for some log viewers: the log line has them escaped."""
+    h = handle(rhost="a\u2028b\u2029c")
+    assert pam.open_session(h, 0, args) == pam.PAM_SUCCESS
+    (opened,) = [line for line in logs.lines() if "session opened" in line]
+    assert "\u2028" not in opened and "\u2029" not in opened
+    assert "host=a\\u2028b\\u2029c" in opened
+
+
 def test_unwritable_files_give_session_err_and_a_log_line(tmp_path, logs) -> None:
     """Missing utmp and wtmp files and a lastlog in a missing directory: PAM_SESSION_ERR, logged."""
     missing = tmp_path / "missing"

@@ -28,14 +28,16 @@ EXPECTED = {
     ("kill", "wtmp torn bytes"): "0",
     ("kill", "wtmp records neither login nor logout"): "0",
     ("kill", "utmp torn bytes"): "0",
-    ("kill", "stale USER_PROCESS slots (dead pids)"): "0",
     ("kill", "next login: open / close status"): "0 / 0",
     ("kill", "next tty-less number (line kill/<n>)"): "0",
+    ("kill", "stale slots after the next login"): "0",
+    ("kill", "`who /var/run/utmp` lists after it"): "0",
     ("fuzz", "cases run"): "500",
     ("fuzz", "crashes (signal deaths)"): "0",
     ("fuzz", "hangs (over 10 s)"): "0",
     ("fuzz", "record fields with control bytes"): "0",
     ("fuzz", "forged syslog lines"): "0",
+    ("fuzz", "syslog lines with control bytes"): "0",
 }
 
 

@@ -250,3 +250,15 @@ def test_a_logout_waits_for_a_busy_utmp_as_long_as_glibcs_writers_do(tmp_path: P
 
     assert closed and 2.5 <= waited < utmpfile.LOCK_TIMEOUT_MS / 1000
     assert [s.type for s in utmpfile.read(str(path))] == [DEAD_PROCESS]
+
+
+def test_a_logout_retires_stale_slots_too(tmp_path: Path) -> None:
+    """A logout's write also turns tty-less slots whose process is gone DEAD_PROCESS, so a
+    killed session leaves `who FILE` at the next login or logout of any session."""
+    gone = os.waitpid(os.spawnv(os.P_NOWAIT, "/bin/true", ["true"]), 0)[0]  # ended, reaped
+    path = tmp_path / "utmp"
+    path.write_bytes(raw(NEW_SESSION) + raw(slot(USER_PROCESS, "su/1", "P001", "ghost", pid=gone)))
+    assert utmpfile.logout(str(path), NEW_SESSION,
+                           NEW_SESSION._replace(type=DEAD_PROCESS, user=""))
+    assert [(s.type, s.id, s.user) for s in utmpfile.read(str(path))] == [
+        (DEAD_PROCESS, "ts/3", ""), (DEAD_PROCESS, "P001", "")]
