@@ -4,8 +4,14 @@
 #   sudo ./install.sh                      install what is missing or changed
 #   sudo ./install.sh --enable su[,svc]    install, then add "session include pyutmp"
 #                                          to /etc/pam.d/su (and /etc/pam.d/svc)
+#   sudo ./install.sh --enable system      install, then put the module into every
+#                                          interactive session the distribution's way:
+#                                          the pam-auth-update profile "pyutmp"
+#                                          (/usr/share/pam-configs/pyutmp), enabled
 #   sudo ./install.sh --disable su[,svc]   remove that line from those services
-#   sudo ./install.sh --uninstall          disable every service, remove what was installed
+#   sudo ./install.sh --disable system     disable the pam-auth-update profile
+#   sudo ./install.sh --uninstall          disable every service and the profile, remove
+#                                          what was installed
 #   sudo ./install.sh --package-only       only the system packages and the Python package
 #                                          (what the test suite needs; no file in /etc)
 #   ./install.sh --dry-run [ACTION]        print what would be done, change nothing
@@ -35,6 +41,7 @@ INCLUDE_LINE="session include $INCLUDE"
 MODULE_DIR=/usr/local/lib/security
 MODULE_FILE=$MODULE_DIR/pam_pyutmp.py  # pam_python.so's module file, of older installs
 MODULE_SO=$MODULE_DIR/pam_pyutmp.so
+PROFILE=/usr/share/pam-configs/$INCLUDE  # pam-auth-update's profile, for --enable system
 MAN_FILE=/usr/local/share/man/man8/pam_pyutmp.8
 CLI_MAN_FILE=/usr/local/share/man/man1/pyutmp.1
 BACKUP_DIR=/var/backups/pam_pyutmp
@@ -43,6 +50,7 @@ DIST=pam_pyutmp
 DRY_RUN=0
 ACTION=install
 SERVICES=()
+SYSTEM=0       # --enable/--disable system: the pam-auth-update profile
 ARGS=("$@")
 WORK=""        # temp dir of this run, removed at exit
 TMP_FILE=""    # a half-written file next to its destination, removed on failure
@@ -74,11 +82,13 @@ add_services() {
     IFS=, read -r -a parts <<<"$list"
     for svc in "${parts[@]}"; do
         [ -n "$svc" ] || continue
+        if [ "$svc" = system ]; then SYSTEM=1; continue; fi
         [[ $svc =~ ^[A-Za-z0-9_][A-Za-z0-9_.+-]*$ ]] || die "not a PAM service name: '$svc'"
         [ "$svc" != "$INCLUDE" ] || die "'$INCLUDE' is the include file itself, not a service"
         [[ " ${SERVICES[*]} " == *" $svc "* ]] || SERVICES+=("$svc")
     done
-    [ ${#SERVICES[@]} -gt 0 ] || die "no service named in '$list' (e.g. --$ACTION su)"
+    [ ${#SERVICES[@]} -gt 0 ] || [ "$SYSTEM" = 1 ] \
+        || die "no service named in '$list' (e.g. --$ACTION su, or --$ACTION system)"
 }
 
 while [ $# -gt 0 ]; do
@@ -294,6 +304,31 @@ install_native_module() {
     put_file "$WORK/pam_pyutmp.so" "$MODULE_SO"
 }
 
+# --- the module line: options that fit this machine --------------------------------
+
+# The options the shipped module line gets here: where the distribution's readers are
+# wtmpdb and lastlog2 (their PAM modules are installed: Debian 13), the module writes
+# those databases too, for the services whose stack lacks those modules (a service
+# with them in its stack is left to them: the module reads the stack at each login).
+machine_options() {
+    local dir opts=""
+    for dir in /lib/security /lib64/security /usr/lib/security /usr/lib64/security \
+               /lib/*/security /usr/lib/*/security; do
+        [ -f "$dir/pam_wtmpdb.so" ] && [[ " $opts " != *" wtmpdb "* ]] && opts+=" wtmpdb"
+        [ -f "$dir/pam_lastlog2.so" ] && [[ " $opts " != *" lastlog2 "* ]] && opts+=" lastlog2"
+    done
+    printf '%s\n' "$opts"
+}
+
+# fitted FILE: FILE (the include file or the profile) with this machine's options
+# appended to its module line, as a file in $WORK.
+fitted() {
+    local src=$1 out
+    out=$WORK/$(basename "$(dirname "$src")").$(basename "$src")
+    sed -E "/^[[:space:]]*#/! s#($MODULE_SO.*)\$#\\1$(machine_options)#" "$src" >"$out"
+    printf '%s\n' "$out"
+}
+
 # --- files ----------------------------------------------------------------------
 
 # put_file SRC DEST: DEST becomes a copy of SRC, mode 0644, owner root; left alone
@@ -328,7 +363,7 @@ remove_pam_python_module() {
 }
 
 install_all() {
-    local include=$SRC/pam.d/$INCLUDE
+    local include
     install_system_packages
     install_package
     check_import
@@ -336,6 +371,7 @@ install_all() {
     remove_pam_python_module
     put_file "$SRC/man/pam_pyutmp.8" "$MAN_FILE"
     put_file "$SRC/man/pyutmp.1" "$CLI_MAN_FILE"
+    include=$(fitted "$SRC/pam.d/$INCLUDE")
     if [ -f "$PAMD/$INCLUDE" ] && ! cmp -s "$include" "$PAMD/$INCLUDE" \
             && ! would "keep the current $PAMD/$INCLUDE as $BACKUP_DIR/$INCLUDE.old"; then
         install -d -m 0755 "$BACKUP_DIR"
@@ -511,6 +547,50 @@ check_disable_targets() {
     done
 }
 
+# --- system-wide: the pam-auth-update profile ------------------------------------
+
+PROFILE_NAME=$INCLUDE
+COMMON_SESSION=$PAMD/common-session
+
+need_pam_auth_update() {
+    command -v pam-auth-update >/dev/null 2>&1 \
+        || die "--$ACTION system needs pam-auth-update (Debian's libpam-runtime); elsewhere" \
+               "add '$INCLUDE_LINE' to each service by hand or with --$ACTION SERVICE"
+}
+
+# The profile's session line is the include file's module line, so both give the
+# same options.
+enable_system() {
+    local line
+    need_pam_auth_update
+    put_file "$(fitted "$SRC/pam.d/pam-configs/$PROFILE_NAME")" "$PROFILE"
+    if would "enable the pam-auth-update profile $PROFILE_NAME (common-session)"; then return 0; fi
+    DEBIAN_FRONTEND=noninteractive pam-auth-update --enable "$PROFILE_NAME" \
+        || die "pam-auth-update --enable $PROFILE_NAME failed"
+    line=$(grep -n "$MODULE_SO" "$COMMON_SESSION" | head -n 1 || true)
+    [ -n "$line" ] || die "pam-auth-update left $COMMON_SESSION without the module: it keeps" \
+        "a file with local changes as it is; run 'pam-auth-update' and select pam_pyutmp"
+    say "enabled system-wide: $COMMON_SESSION line ${line%%:*}, for interactive sessions" \
+        "(common-session-noninteractive, which cron and sudo use, is left alone)"
+    for svc in $(grep -lx -- "$INCLUDE_LINE" "$PAMD"/* 2>/dev/null || true); do
+        warn "$svc has '$INCLUDE_LINE' as well: where it also includes common-session the" \
+             "module is in its stack twice (only the first records);" \
+             "./install.sh --disable $(basename "$svc") removes that line"
+    done
+}
+
+disable_system() {
+    if [ ! -f "$PROFILE" ]; then
+        say "not enabled system-wide: no $PROFILE; nothing changed"
+        return 0
+    fi
+    need_pam_auth_update
+    if would "disable the pam-auth-update profile $PROFILE_NAME"; then return 0; fi
+    DEBIAN_FRONTEND=noninteractive pam-auth-update --disable "$PROFILE_NAME" \
+        || die "pam-auth-update --disable $PROFILE_NAME failed"
+    say "disabled system-wide: the profile $PROFILE_NAME is off"
+}
+
 # --- uninstall --------------------------------------------------------------------
 
 uninstall_all() {
@@ -519,6 +599,8 @@ uninstall_all() {
         if [ ! -f "$file" ] || [ -L "$file" ]; then continue; fi
         svc=$(basename "$file")
         [ "$svc" != "$INCLUDE" ] || continue
+        # pam-auth-update wrote the line of our profile there; disabling it takes it out.
+        if [ -f "$PROFILE" ] && [[ $svc == common-session* ]]; then continue; fi
         if our_line "$file" >/dev/null; then enabled+=("$svc"); fi
         if use=$(other_use "$file"); then others+=("$file line $use"); fi
     done
@@ -530,6 +612,13 @@ uninstall_all() {
     fi
     for svc in "${enabled[@]}"; do disable_service "$svc"; done
     [ ${#enabled[@]} -gt 0 ] || say "no service includes $INCLUDE"
+    if [ -f "$PROFILE" ]; then
+        disable_system
+        if ! would "remove $PROFILE"; then
+            rm -f -- "$PROFILE"
+            say "removed $PROFILE"
+        fi
+    fi
     remove_pam_python_module
     for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MAN_FILE" "$CLI_MAN_FILE"; do
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
@@ -579,10 +668,12 @@ case "$ACTION" in
         # Every name is checked before anything is installed or changed.
         for svc in "${SERVICES[@]}"; do service_file "$svc" >/dev/null; done
         install_all
-        for svc in "${SERVICES[@]}"; do enable_service "$svc"; done ;;
+        for svc in "${SERVICES[@]}"; do enable_service "$svc"; done
+        if [ "$SYSTEM" = 1 ]; then enable_system; fi ;;
     disable)
         check_disable_targets
-        for svc in "${SERVICES[@]}"; do disable_service "$svc"; done ;;
+        for svc in "${SERVICES[@]}"; do disable_service "$svc"; done
+        if [ "$SYSTEM" = 1 ]; then disable_system; fi ;;
     uninstall)
         uninstall_all ;;
 esac

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import posix  # os's C half: os itself is kept off the login path
 import time
-from _stat import S_ISREG
 
-from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB, fresh, remember
+from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB, fresh, read_config, remember
 from pam_pyutmp.values import Value
 
 # Where libpam looks for a service's file, in its order (the second is the
@@ -75,23 +74,6 @@ def plain_name(name: str) -> bool:
     return bool(name) and "/" not in name and name not in (".", "..") and "\0" not in name
 
 
-def _read(path: str) -> str | None:
-    # O_NONBLOCK and a regular file only: a FIFO there must not hold a login.
-    try:
-        fd = posix.open(path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC
-                        | posix.O_NOCTTY)
-    except OSError:
-        return None
-    try:
-        if not S_ISREG(posix.fstat(fd).st_mode):
-            return None
-        return posix.read(fd, _FILE_MAX).decode("utf-8", "replace")
-    except OSError:
-        return None
-    finally:
-        posix.close(fd)
-
-
 def service_file(name: str, dirs: tuple[str, ...] = PAM_DIRS) -> str | None:
     """The file libpam reads for ``name``: the first of ``dirs`` that has it."""
     if not plain_name(name):
@@ -139,7 +121,7 @@ def _collect(name: str, dirs: tuple[str, ...], found: list[ModuleLine], seen: se
     if path is None or path in seen or depth > _DEPTH_MAX:
         return
     seen.add(path)
-    text = _read(path)
+    text = read_config(path, _FILE_MAX)
     for number, words in lines(text or ""):
         if words[0] == "@include":
             if len(words) > 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 # into every start of Python that runs a session.
 import posix
 import time
+from _stat import S_ISREG  # stat's C half, for the same reason
 
 from pam_pyutmp._core import ffi, lib
 from pam_pyutmp._typing import TYPE_CHECKING
@@ -102,11 +103,32 @@ def lastlog_uid_max(login_defs: str = LOGIN_DEFS) -> int | None:
     return cap
 
 
-def _read_uid_max(login_defs: str) -> int | None:
+def read_config(path: str, limit: int = 1 << 20) -> str | None:
+    """A configuration file's text (its first ``limit`` bytes), or None when it is
+    missing, unreadable or no regular file.  O_NONBLOCK: a FIFO planted there must
+    not hold a login."""
     try:
-        with open(login_defs, encoding="utf-8", errors="replace") as defs:
-            text = defs.read()
+        fd = posix.open(path, posix.O_RDONLY | posix.O_NONBLOCK | posix.O_CLOEXEC
+                        | posix.O_NOCTTY)
     except OSError:
+        return None
+    try:
+        if not S_ISREG(posix.fstat(fd).st_mode):
+            return None
+        chunks, left = [], limit
+        while left > 0 and (chunk := posix.read(fd, min(left, 1 << 16))):
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        posix.close(fd)
+
+
+def _read_uid_max(login_defs: str) -> int | None:
+    text = read_config(login_defs)
+    if text is None:
         return None
     cap: int | None = None
     if "LASTLOG_UID_MAX" not in text:

@@ -7,7 +7,9 @@
 # mounted on /etc/pam.d, an overlay of /usr/local with STATE/upper (and
 # STATE/work) on /usr/local, STATE/backups on /var/backups, STATE/run on /run
 # and STATE/log on /var/log (so a PAM session's utmp, wtmp and lastlog are
-# STATE's).  Everything written to /usr/local lands in STATE/upper.  Exits with
+# STATE's), and where they exist STATE/pamlib on /var/lib/pam and
+# STATE/pamconfigs on /usr/share/pam-configs (pam-auth-update's state and
+# profiles).  Everything written to /usr/local lands in STATE/upper.  Exits with
 # the command's status.
 set -euo pipefail
 
@@ -35,6 +37,9 @@ mount -t overlay overlay \
 mount --bind "$state/backups" /var/backups
 mount --bind "$state/run" /run
 mount --bind "$state/log" /var/log
+# pam-auth-update's state and profiles, where a test gives copies of them.
+if [ -d "$state/pamlib" ]; then mount --bind "$state/pamlib" /var/lib/pam; fi
+if [ -d "$state/pamconfigs" ]; then mount --bind "$state/pamconfigs" /usr/share/pam-configs; fi
 # The module's syslog lines go nowhere: a /dev/log symlink into /run now dangles,
 # a /dev/log socket is covered by /dev/null.
 if [ -S /dev/log ] && [ ! -L /dev/log ]; then

@@ -5,6 +5,7 @@ and /var/log.  The machine's own files are never touched."""
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -48,6 +49,18 @@ UTMP_SIZE = 384  # glibc's struct utmp
 USER_PROCESS, DEAD_PROCESS = 7, 8
 
 Snapshot = dict[str, tuple[object, ...]]
+
+
+def fitted(path: Path) -> bytes:
+    """A file of pam.d/ as install.sh installs it on this machine: its module line with the
+    options wtmpdb and lastlog2 where pam_wtmpdb and pam_lastlog2 are installed."""
+    extra = "".join(f" {option}" for option, module in (("wtmpdb", "pam_wtmpdb.so"),
+                                                        ("lastlog2", "pam_lastlog2.so"))
+                    if glob.glob(f"/usr/lib/*/security/{module}")
+                    or glob.glob(f"/lib/*/security/{module}"))
+    return "".join(line.rstrip("\n") + extra + "\n"
+                   if MODULE_SO in line and not line.lstrip().startswith("#") else line
+                   for line in path.read_text().splitlines(keepends=True)).encode()
 
 
 def _missing_packages() -> list[str]:
@@ -132,7 +145,8 @@ class Box:
         return done
 
     def snapshot(self, times: bool = True) -> dict[str, Snapshot]:
-        return {name: tree(self.state / name, times) for name in ("pamd", "upper", "backups")}
+        return {name: tree(self.state / name, times)
+                for name in ("pamd", "upper", "backups", "pamlib", "pamconfigs")}
 
     def probe(self) -> dict[str, bool]:
         """What the namespace's python3 and file system show of an installation."""
@@ -161,6 +175,9 @@ def box(tmp_path: Path) -> Box:
     for name in ("upper", "work", "backups", "run", "log"):
         (state / name).mkdir(parents=True)
     subprocess.run(["cp", "-a", "/etc/pam.d", str(state / "pamd")], check=True)
+    for machine, copy in (("/var/lib/pam", "pamlib"), ("/usr/share/pam-configs", "pamconfigs")):
+        if os.path.isdir(machine):
+            subprocess.run(["cp", "-a", machine, str(state / copy)], check=True)
     box = Box(state)
     (box.pamd / "pyutmp").unlink(missing_ok=True)
     for path in box.pamd.iterdir():
@@ -191,12 +208,13 @@ def test_enable_adds_one_line_and_the_include_records_a_session(box: Box) -> Non
                                                         *lines[4:]])
     assert (box.backups / "pam_pyutmp" / SERVICE).read_text() == SERVICE_TEXT
     installed = {
-        box.pamd / "pyutmp": REPO / "pam.d" / "pyutmp",
-        box.upper / "share" / "man" / "man8" / "pam_pyutmp.8": REPO / "man" / "pam_pyutmp.8",
-        box.upper / "share" / "man" / "man1" / "pyutmp.1": REPO / "man" / "pyutmp.1",
+        box.pamd / "pyutmp": fitted(REPO / "pam.d" / "pyutmp"),
+        box.upper / "share" / "man" / "man8" / "pam_pyutmp.8":
+            (REPO / "man" / "pam_pyutmp.8").read_bytes(),
+        box.upper / "share" / "man" / "man1" / "pyutmp.1": (REPO / "man" / "pyutmp.1").read_bytes(),
     }
-    for path, source in installed.items():
-        assert path.read_bytes() == source.read_bytes(), path
+    for path, content in installed.items():
+        assert path.read_bytes() == content, path
         st = path.stat()
         assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (0o644, 0, 0), path
     native_module = box.upper / "lib" / "security" / "pam_pyutmp.so"
@@ -322,7 +340,7 @@ def test_an_install_that_used_pam_python_is_moved_to_pam_pyutmp_so(box: Box) -> 
 
     done = box.installed_ok("--enable", SERVICE)
 
-    assert (box.pamd / "pyutmp").read_bytes() == (REPO / "pam.d" / "pyutmp").read_bytes()
+    assert (box.pamd / "pyutmp").read_bytes() == fitted(REPO / "pam.d" / "pyutmp")
     assert (box.backups / "pam_pyutmp" / "pyutmp.old").read_text() == old_include
     assert "pam_python.so" in done.stderr and "as root" in done.stderr
     assert f"removed {MODULE_FILE}" in done.stdout
@@ -351,6 +369,36 @@ def test_su_example_is_what_enable_makes_of_debian_su(box: Box) -> None:
     box.installed_ok("--enable", "su")
 
     assert su.read_bytes() == (REPO / "pam.d" / "examples" / "su").read_bytes()
+
+
+def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_back(
+        box: Box) -> None:
+    """`--enable system` installs the pam-auth-update profile and enables it: the module line
+    lands in common-session (interactive sessions), not in common-session-noninteractive
+    (cron, sudo), and a session of a service that includes common-session is recorded;
+    `--uninstall` leaves /etc/pam.d byte for byte as before, and pam-auth-update's state."""
+    if not (box.state / "pamconfigs").is_dir() or shutil.which("pam-auth-update") is None:
+        pytest.skip("pam-auth-update is not on this machine")
+    (box.pamd / "pyutmp-sys").write_text("@include common-session\n")
+    before = box.snapshot(times=False)
+
+    done = box.installed_ok("--enable", "system")
+
+    assert "enabled system-wide" in done.stdout
+    assert (box.state / "pamconfigs" / "pyutmp").read_bytes() == fitted(
+        REPO / "pam.d" / "pam-configs" / "pyutmp")
+    assert MODULE_SO in (box.pamd / "common-session").read_text()
+    assert MODULE_SO not in (box.pamd / "common-session-noninteractive").read_text()
+    session = box.run("pamtester", "-v", "pyutmp-sys", "root", "open_session", "close_session")
+    assert session.returncode == 0, session.stdout + session.stderr
+    records = wtmp_records(box.state / "log" / "wtmp")
+    assert [(kind, line) for kind, line, _user in records] == [
+        (USER_PROCESS, "pyutmp-sys/0"), (DEAD_PROCESS, "pyutmp-sys/0")], records
+
+    box.installed_ok("--uninstall")
+    after = box.snapshot(times=False)
+    assert after["pamd"] == before["pamd"]
+    assert after["pamconfigs"] == before["pamconfigs"]
 
 
 def test_include_file_holds_the_one_module_line() -> None:

@@ -5,6 +5,7 @@ and options that keep typing, collections and dataclasses out of them."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -105,3 +106,11 @@ def test_a_changed_login_defs_is_read_again(tmp_path: Path,
     defs.write_text("LASTLOG_UID_MAX 7\n")
     now[0] += system.RECHECK_SECONDS
     assert system.lastlog_uid_max(str(defs)) == 7
+
+
+def test_a_fifo_at_login_defs_is_no_cap_and_no_wait(tmp_path: Path) -> None:
+    """A FIFO planted where login.defs is read must not hold a login: it reads as no file."""
+    fifo = tmp_path / "login.defs"
+    os.mkfifo(fifo)
+    assert system.lastlog_uid_max(str(fifo)) is None
+    assert system.read_config(str(fifo)) is None
