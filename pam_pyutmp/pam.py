@@ -222,7 +222,6 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         if opts.debug:
             _log(LOG_DEBUG, f"open_session: skipped for this service: {_context(handle)}")
         return PAM_IGNORE
-    opts = _leaving_others(handle, opts, "open_session")
     instances = _instances.get(handle.key, 0)
     _instances[handle.key] = instances + 1
     if instances:
@@ -234,6 +233,7 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
                          f"{_context(handle)}")
         return PAM_IGNORE
     _later_instances.pop(handle.key, None)  # of a session this transaction closed before
+    opts = _leaving_others(handle, opts, "open_session")
     user = it.user
     if not user:
         _log(LOG_NOTICE, f"open_session: no user (PAM_USER unset): {_context(handle)}")
@@ -257,8 +257,8 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         line = entry.line if entry is not None else (tty_or_none(tty) or "")
         if not _write_lastlog(handle, flags, opts, user, uid, line, host, service):
             status = PAM_SESSION_ERR
-    if _databases_wanted(opts) and not _write_databases(handle, flags, opts, user, entry, tty,
-                                                         host, service):
+    if _databases_wanted(opts) and not _write_databases(handle, flags, opts, user, entry, host,
+                                                         service):
         status = PAM_SESSION_ERR
     written = handle.key in _open_rows
     if entry is not None and (entry.utmp_path or entry.wtmp_path):
@@ -360,7 +360,6 @@ def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
 def _close(handle: Handle, flags: int, opts: Options) -> int:
     if (handle.items().service or "") in opts.skip_if:
         return PAM_IGNORE
-    opts = _leaving_others(handle, opts, "close_session")
     later = _later_instances.pop(handle.key, 0)
     if later:
         if later > 1:
@@ -369,6 +368,7 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     instances = _instances.pop(handle.key, 0)
     if instances > 1:
         _later_instances[handle.key] = instances - 1
+    opts = _leaving_others(handle, opts, "close_session")
     entry = _open_sessions.pop(handle.key, None)
     if entry is None:
         entry = _find_session(handle, opts)
@@ -408,8 +408,7 @@ def _databases_wanted(opts: Options) -> bool:
 
 
 def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
-                     entry: api.UtmpEntry | None, tty: str | None, host: str,
-                     service: str) -> bool:
+                     entry: api.UtmpEntry | None, host: str, service: str) -> bool:
     """wtmpdb and lastlog2, each on its own as the files are: one failing costs
     nothing else."""
     from pam_pyutmp import databases  # sqlite3 only for sessions that use a database
