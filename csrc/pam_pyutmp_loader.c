@@ -1,6 +1,7 @@
 /* pam_pyutmp.so: the pam_pyutmp session module without pam_python.so.
  *
- * libpam calls pam_sm_open_session and pam_sm_close_session here; they hand
+ * libpam calls pam_sm_open_session and pam_sm_close_session here (and
+ * pam_sm_authenticate, for a failed attempt on an "authfail" line); they hand
  * the raw handle, flags and argv to pam_pyutmp.native, which does the work
  * with the same session code pam_python.so runs.  Python is started once per
  * process and never finalised, so a session costs a function call, not an
@@ -364,14 +365,14 @@ static PyObject *entry_module(enum start_state started)
     return err ? NULL : PyImport_ImportModule(ENTRY_MODULE);
 }
 
-enum entry_point { OPEN_SESSION, CLOSE_SESSION };
+enum entry_point { OPEN_SESSION, CLOSE_SESSION, AUTH_FAILED };
 
-static const char *const entry_names[] = {"open_session", "close_session"};
+static const char *const entry_names[] = {"open_session", "close_session", "auth_failed"};
 
 /* With Python started here and never finalised, each entry point is looked up
  * once (under the GIL).  A host's own Python may be finalised and started
  * again (pam_python.so does so): there, the lookup is made at every call. */
-static PyObject *entry_functions[2];
+static PyObject *entry_functions[3];
 
 /* The entry point, a new reference; NULL with a Python error set. */
 static PyObject *entry_function(enum start_state started, enum entry_point which)
@@ -452,11 +453,20 @@ PYUTMP_EXPORT int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
     return call_python(CLOSE_SESSION, pamh, flags, argc, argv);
 }
 
-/* Only the session type: in any other stack the module stays out of the way. */
+/* The auth type records a failed attempt in btmp, and only on a line with the
+ * option "authfail", placed where the stack reaches it when authentication
+ * failed (as pam_faillock's): elsewhere the module stays out of the way and
+ * Python is not even started.  Whatever happens, PAM_IGNORE: the stack's
+ * verdict is the other modules'. */
 PYUTMP_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
                                       const char **argv)
 {
-    (void)pamh, (void)flags, (void)argc, (void)argv;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i] && strcmp(argv[i], "authfail") == 0) {
+            (void)call_python(AUTH_FAILED, pamh, flags, argc, argv);
+            break;
+        }
+    }
     return PAM_IGNORE;
 }
 

@@ -398,12 +398,27 @@ int pyutmp_utmp_logout(const char *path, const struct pyutmp_record *rec,
     return err;
 }
 
+/* Appends u to the file open_locked() gave (fd, st), one whole record or
+ * nothing: a torn tail left by a writer that crashed mid-record is cut first, as
+ * glibc does, so the record starts on a record boundary. */
+static int append_locked(int fd, const struct stat *st, const struct utmpx *u)
+{
+    off_t end = st->st_size - st->st_size % (off_t)sizeof(*u);
+    int err;
+
+    if (end != st->st_size && ftruncate(fd, end) != 0)
+        return errno;
+    err = write_all_or_errno(write(fd, u, sizeof(*u)), sizeof(*u));
+    if (err)
+        (void)ftruncate(fd, end); /* never leave half a record behind */
+    return err;
+}
+
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
                        int lock_timeout_ms)
 {
     struct utmpx u;
     struct stat st;
-    off_t end;
     int fd, err = to_utmpx(rec, &u);
 
     if (err)
@@ -412,17 +427,44 @@ int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
     fd = open_locked(path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0, 0, lock_timeout_ms, &st);
     if (fd < 0)
         return -fd;
-    /* A writer that crashed mid-record left a torn tail: cut it, as glibc does,
-     * so our record starts on a record boundary. */
-    end = st.st_size - st.st_size % (off_t)sizeof(u);
-    if (end != st.st_size && ftruncate(fd, end) != 0) {
+    err = append_locked(fd, &st, &u);
+    close_locked(fd);
+    return err;
+}
+
+/* Makes a missing btmp as Debian's base-files does: 0660, owner root, the utmp
+ * group (gid; -1: none, then 0600).  O_EXCL: an existing file is never touched. */
+static int create_private(const char *path, long gid)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+    int err = 0;
+
+    if (fd < 0)
+        return errno == EEXIST ? 0 : errno;
+    if (gid >= 0 && (fchown(fd, 0, (gid_t)gid) != 0 || fchmod(fd, 0660) != 0))
         err = errno;
-        goto out;
-    }
-    err = write_all_or_errno(write(fd, &u, sizeof(u)), sizeof(u));
+    close(fd);
+    return err;
+}
+
+int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
+                       int lock_timeout_ms, long gid)
+{
+    struct utmpx u;
+    struct stat st;
+    int fd, err = to_utmpx(rec, &u);
+
     if (err)
-        (void)ftruncate(fd, end); /* never leave half a record behind */
-out:
+        return err;
+    err = create_private(path, gid);
+    if (err)
+        return err;
+    fd = open_locked(path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0, 0, lock_timeout_ms, &st);
+    if (fd < 0)
+        return -fd;
+    /* It holds whatever was typed as a user name, passwords too: nothing goes
+     * into a btmp that every user may read. */
+    err = st.st_mode & (S_IROTH | S_IWOTH) ? EPERM : append_locked(fd, &st, &u);
     close_locked(fd);
     return err;
 }

@@ -19,7 +19,9 @@ _PUBLIC = {
     "login_session": "session",
     "put_lastlog_entry": "api",
     "put_utmp": "api",
+    "put_btmp": "api",
     "unput_utmp": "api",
+    "BtmpError": "errors",
     "InvalidFieldError": "errors",
     "LastlogError": "errors",
     "PyutmpError": "errors",
@@ -45,6 +47,7 @@ _PUBLIC = {
 }
 
 __all__ = [
+    "BtmpError",
     "DatabaseError",
     "InvalidFieldError",
     "Lastlog2Entry",
@@ -66,6 +69,7 @@ __all__ = [
     "last_login",
     "last_login2",
     "login_session",
+    "put_btmp",
     "put_lastlog2_entry",
     "put_lastlog_entry",
     "put_utmp",
@@ -94,6 +98,7 @@ if TYPE_CHECKING:
     from pam_pyutmp.api import (
         UtmpEntry,
         last_login,
+        put_btmp,
         put_lastlog_entry,
         put_utmp,
         unput_utmp,
@@ -110,6 +115,7 @@ if TYPE_CHECKING:
         unput_wtmpdb_open,
     )
     from pam_pyutmp.errors import (
+        BtmpError,
         DatabaseError,
         InvalidFieldError,
         Lastlog2Error,

@@ -13,17 +13,29 @@ import posix
 import pwd
 import time
 
-from pam_pyutmp import lastlog, slots
+from pam_pyutmp import lastlog, slots, utmpfile
 from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import PyutmpError, UnknownUserError
-from pam_pyutmp.fields import Text, clean_host, clean_user, host_address, line_id, tty_line
+from pam_pyutmp.fields import (
+    Text,
+    clean_host,
+    clean_info,
+    clean_user,
+    host_address,
+    line_id,
+    tty_line,
+)
 from pam_pyutmp.lastlog import LastlogEntry
 from pam_pyutmp.records import Record
 from pam_pyutmp.stores import UtmpFile, UtmpStore, WtmpFile, WtmpStore, utmp_store, wtmp_store
 from pam_pyutmp.system import (
+    DEFAULT_BTMP,
     DEFAULT_LASTLOG,
+    LINE_SIZE,
     LOGIN_DEFS,
+    LOGIN_PROCESS,
     USER_PROCESS,
+    USER_SIZE,
     lastlog_uid_max,
     path_or_default,
 )
@@ -192,6 +204,45 @@ def unput_utmp(entry: UtmpEntry, *, utmp_path: PathArg = None, wtmp_path: PathAr
     if utmp_error is not None:
         raise utmp_error
     return True
+
+
+UNKNOWN_USER = "(unknown)"  # util-linux login's name for a failed attempt of no account
+
+
+def put_btmp(
+    user: Text,
+    tty: Text | None = "",
+    host: Text | None = "",
+    *,
+    service: str = "",
+    pid: int | None = None,
+    btmp_path: PathArg = None,
+) -> Record:
+    """Record a failed login attempt in btmp (`lastb`), as util-linux login does: a
+    LOGIN_PROCESS record with the user, the line, host and address, pid and time.
+
+    ``user`` is stored as given, cleaned as the host is (it may be whatever was
+    typed): pass UNKNOWN_USER for a name that is no account.  Without a tty the
+    line is the service's name.  A missing btmp is made 0660 root:utmp; one that
+    others may read is refused (BtmpError), nothing written.
+    """
+    import grp  # on the failure path only
+
+    name = clean_info("user", user, USER_SIZE).value
+    line = tty_line(tty) or clean_info("service", service or NOTTY_LABEL, LINE_SIZE).value
+    cleaned_host = clean_host(host)
+    tv_sec, tv_usec = _now()
+    record = Record(LOGIN_PROCESS, posix.getpid() if pid is None else pid,
+                    line.decode("utf-8", "surrogateescape"),
+                    line_id(line).decode("utf-8", "surrogateescape"),
+                    name.decode("utf-8", "surrogateescape"), cleaned_host.value.decode(),
+                    0, tv_sec, tv_usec, host_address(cleaned_host.value))
+    try:
+        gid: int | None = grp.getgrnam("utmp").gr_gid
+    except KeyError:
+        gid = None
+    utmpfile.append_btmp(path_or_default(btmp_path, DEFAULT_BTMP), record, gid)
+    return record
 
 
 def user_uid(user: str) -> int:

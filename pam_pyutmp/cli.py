@@ -27,6 +27,7 @@ from pam_pyutmp.errors import PyutmpError
 from pam_pyutmp.fields import CONTROLS
 from pam_pyutmp.history import Session
 from pam_pyutmp.system import (
+    DEFAULT_BTMP,
     DEFAULT_LASTLOG,
     DEFAULT_LASTLOG2,
     DEFAULT_UTMP,
@@ -104,6 +105,18 @@ def _parser() -> argparse.ArgumentParser:
                       help="report the progress of the scan on stderr (on a terminal it is "
                            f"reported unasked for files over {PROGRESS_SIZE >> 20} MiB)")
     last.set_defaults(run=_last)
+
+    lastb = commands.add_parser("lastb", help="failed login attempts, newest first")
+    lastb.add_argument("names", nargs="*", metavar="USER|TTY", help="only these users or ttys")
+    lastb.add_argument("-f", "--file", help=f"btmp file (default {DEFAULT_BTMP})")
+    lastb.add_argument("-n", "--limit", type=int, default=0, help="list this many lines at most")
+    lastb.add_argument("-w", "--fullnames", action="store_true",
+                       help="full user and host names")
+    lastb.add_argument("-F", "--fulltimes", action="store_true",
+                       help="full times (--time-format full)")
+    lastb.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
+    lastb.add_argument("--json", action="store_true", help="JSON for scripts")
+    lastb.set_defaults(run=_lastb)
 
     log = commands.add_parser("lastlog", help="each user's last login")
     log.add_argument("-u", "--user", help="only this user (a name or a uid)")
@@ -221,7 +234,6 @@ def _last(args: argparse.Namespace) -> int:
     source = args.source
     if source == "auto":
         source = stores.resolve_backend("auto", args.utmpd_socket)
-    fmt = "full" if args.fulltimes else args.time_format
     now = int(time.time())
     progress: _ProgressLine | None = None
     if source == "wtmpdb":
@@ -245,27 +257,52 @@ def _last(args: argparse.Namespace) -> int:
         records = list(store.records())
         begins = records[0].tv_sec * USEC + records[0].tv_usec if records else None
         sessions = history.pair_records(reversed(records), now=now, warn=_warn)
-    shown = _limited((s for s in sessions if not args.names or history.matches(s, args.names)),
-                     args.limit)
     try:
-        if args.json:
-            _dump({"source": source, "file": path, "begins": None if begins is None
-                   else iso(begins), "sessions": [_session_json(s) for s in shown]})
-            return 0
-        name_len, domain_len = ((FULL_NAME_LEN, FULL_DOMAIN_LEN) if args.fullnames
-                                else (NAME_LEN, DOMAIN_LEN))
-        for session in shown:
-            print(_starred(last_line(session, fmt, name_len, domain_len)))
+        listed = _list_sessions(args, sessions, source, path, begins)
     finally:
         if progress is not None:
             progress.finish()
+    if listed:
+        _begins_line(args, path, begins)
+    return 0
+
+
+def _lastb(args: argparse.Namespace) -> int:
+    """util-linux lastb's listing: every record of btmp, newest first."""
+    path = args.file or DEFAULT_BTMP
+    begins = history.wtmp_begins(path)
+    attempts = history.failed_attempts(history.records_backwards(path), now=int(time.time()))
+    if _list_sessions(args, attempts, "files", path, begins):
+        _begins_line(args, path, begins)
+    return 0
+
+
+def _list_sessions(args: argparse.Namespace, sessions: Iterable[Session], source: str,
+                   path: str, begins: int | None) -> bool:
+    """`last`'s lines for ``sessions`` (True), or the JSON document (False)."""
+    shown = _limited((s for s in sessions if not args.names or history.matches(s, args.names)),
+                     args.limit)
+    if args.json:
+        _dump({"source": source, "file": path, "begins": None if begins is None
+               else iso(begins), "sessions": [_session_json(s) for s in shown]})
+        return False
+    fmt = "full" if args.fulltimes else args.time_format
+    name_len, domain_len = ((FULL_NAME_LEN, FULL_DOMAIN_LEN) if args.fullnames
+                            else (NAME_LEN, DOMAIN_LEN))
+    for session in shown:
+        print(_starred(last_line(session, fmt, name_len, domain_len)))
+    return True
+
+
+def _begins_line(args: argparse.Namespace, path: str, begins: int | None) -> None:
+    """last's closing "wtmp begins <time>" line (none with --time-format notime)."""
+    fmt = "full" if args.fulltimes else args.time_format
     if fmt != "notime":
         if begins is None:
             print(f"\n{os.path.basename(path)} has no entries")
         else:
             kind = TIME_FORMATS[fmt][2]
             print(f"\n{os.path.basename(path)} begins {_format_time(kind, begins // USEC)}")
-    return 0
 
 
 def _limited(sessions: Iterable[Session], limit: int) -> Iterator[Session]:

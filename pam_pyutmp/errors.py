@@ -41,6 +41,10 @@ class WtmpError(PyutmpError):
     """Appending to or reading the wtmp file failed."""
 
 
+class BtmpError(PyutmpError):
+    """Appending to or reading the btmp file (failed logins) failed."""
+
+
 class LastlogError(PyutmpError):
     """Reading or writing the lastlog file failed."""
 

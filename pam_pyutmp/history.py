@@ -231,6 +231,17 @@ def _login(record: Record, ended_by: Record | None, last_boot: int, why_down: st
                    status, pid=record.pid)
 
 
+def failed_attempts(newest_first: Iterable[Record], *, now: int | None = None
+                    ) -> Iterator[Session]:
+    """The records of btmp as `lastb` lists them: each one an attempt that began and
+    ended at its own time, whatever its type."""
+    current = int(time.time()) if now is None else now
+    for record in newest_first:
+        when = record.tv_sec * USEC + record.tv_usec
+        yield Session("session", record.user, shown_line(record.line), record.host, when, when,
+                      STILL_RUNNING if record.tv_sec == current else CLOSED, pid=record.pid)
+
+
 def pair_wtmpdb(rows: Iterable[object]) -> Iterator[Session]:
     """Sessions and boots from wtmpdb rows (newest first), as `wtmpdb last` tells
     them: a row without logout is a crash when a boot came after it."""

@@ -76,6 +76,12 @@ def close_session(pamh: int, flags: int, argc: int, argv: int) -> int:
     return pam.close_session(NativeHandle(pamh), flags, _args(argc, argv))
 
 
+def auth_failed(pamh: int, flags: int, argc: int, argv: int) -> int:
+    """pam_sm_authenticate of pam_pyutmp.so on an "authfail" line: the stack
+    reached it because authentication failed."""
+    return pam.auth_failed(NativeHandle(pamh), flags, _args(argc, argv))
+
+
 def _session_ended(pamh: object, data: object, error_status: int) -> None:
     # Called by pam_end, and by a second pam_set_data of ours (a second
     # open_session in one transaction), which only replaces the data.

@@ -26,11 +26,16 @@ FLAGS = {
     "lastlog2": "lastlog2",
     # every record even where another module of the stack writes it (see stack.py)
     "ignore_others": "ignore_others",
+    # failed logins: record one in btmp (auth line), show them at the next login
+    "authfail": "authfail",
+    "typed_names": "typed_names",
+    "showfailed": "showfailed",
 }
 PATHS = {
     "utmp": "utmp_path",
     "wtmp": "wtmp_path",
     "lastlog": "lastlog_path",
+    "btmp": "btmp_path",
     "utmpd_socket": "utmpd_socket",
     "wtmpd_socket": "wtmpd_socket",
     "wtmpdb": "wtmpdb_path",
@@ -70,6 +75,10 @@ class Options:
     lastlog2: bool = False  # lastlog2 at its default path (or lastlog2_path)
     lastlog2_path: str | None = None
     ignore_others: bool = False
+    authfail: bool = False  # an auth line the stack reaches when authentication failed
+    typed_names: bool = False  # btmp keeps a name that is no account, not "(unknown)"
+    showfailed: bool = False  # pam_lastlog's: the failed attempts since the last login
+    btmp_path: str | None = None
     problems: tuple[str, ...] = ()  # the words ignored, each with the reason
 
     def leaving(self, others: Others) -> Options:
@@ -82,6 +91,7 @@ class Options:
         left.nowtmp = self.nowtmp or others.wtmp
         left.nolastlog = self.nolastlog or others.lastlog
         left.nolastlogmsg = self.nolastlogmsg or others.message
+        left.showfailed = self.showfailed and not others.failed
         if others.wtmpdb is not None and others.wtmpdb == (self.wtmpdb_path or (
                 DEFAULT_WTMPDB if self.wtmpdb else None)):
             left.wtmpdb, left.wtmpdb_path = False, None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 # os's C half, the very same functions: os itself would bring _collections_abc
 # into every start of Python that runs a session.
+import errno
 import posix
 import pwd
 import time
 from _stat import S_ISCHR  # stat's C half, for the same reason
 
-from pam_pyutmp import api, stack
+from pam_pyutmp import api, stack, utmpfile
 from pam_pyutmp._typing import TYPE_CHECKING, Protocol
 from pam_pyutmp.errors import InvalidFieldError, PyutmpError, UidAboveCapError
 from pam_pyutmp.fields import line_id, tty_line
@@ -25,7 +26,7 @@ from pam_pyutmp.slots import NOTTY_ID_PREFIX
 from pam_pyutmp.stores import WtmpStore, resolve_backend, utmp_store, wtmp_store
 from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
 from pam_pyutmp.syslogger import fields as log_fields
-from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB, USER_PROCESS
+from pam_pyutmp.system import DEFAULT_BTMP, DEFAULT_LASTLOG2, DEFAULT_WTMPDB, USER_PROCESS
 from pam_pyutmp.values import Value
 
 if TYPE_CHECKING:
@@ -90,6 +91,13 @@ def open_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
 
 def close_session(handle: Handle, flags: int, args: Sequence[str]) -> int:
     return _guarded("close_session", _close, handle, flags, args)
+
+
+def auth_failed(handle: Handle, flags: int, args: Sequence[str]) -> int:
+    """An "authfail" auth line, which the stack reaches when authentication failed:
+    one btmp record.  PAM_IGNORE whatever happens: the verdict is the others'."""
+    _guarded("auth_failed", _record_failure, handle, flags, args)
+    return PAM_IGNORE
 
 
 def transaction_ended(key: int) -> None:
@@ -269,6 +277,43 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
     return status
 
 
+def _record_failure(handle: Handle, flags: int, opts: Options) -> int:
+    it = handle.items()
+    if not opts.authfail:
+        return PAM_IGNORE
+    if (it.service or "") in opts.skip_if:
+        return PAM_IGNORE
+    user = _attempted_name(it.user, opts)
+    # The log names the user as btmp does: a name that is no account may be a
+    # password typed one prompt too early.
+    fields: dict[str, object] = {"service": it.service, "user": user, "tty": it.tty,
+                                 "host": it.rhost or it.xdisplay, "pid": _pid}
+    try:
+        record = api.put_btmp(user, tty_or_none(terminal(it.tty)) or "",
+                              it.rhost or it.xdisplay or "", service=it.service or "",
+                              pid=_pid, btmp_path=opts.btmp_path)
+    except PyutmpError as err:
+        _log(LOG_ERR, f"auth_failed: {err}: {log_fields(**fields)}")
+        return PAM_IGNORE
+    _log(LOG_NOTICE, f"failed login recorded: {log_fields(**fields, line=record.line)}")
+    return PAM_IGNORE
+
+
+def _attempted_name(name: str | None, opts: Options) -> str:
+    """The user name a failed attempt is stored under: the account's, else
+    "(unknown)" (the name typed may be a password typed one field too early),
+    unless typed_names keeps it."""
+    if not name:
+        return api.UNKNOWN_USER
+    if opts.typed_names:
+        return name
+    try:
+        pwd.getpwnam(name)
+    except (KeyError, ValueError):
+        return api.UNKNOWN_USER
+    return name
+
+
 def _leaving_others(handle: Handle, opts: Options, name: str) -> Options:
     """The options less what other modules of the service's session stack record
     (pam_lastlog, pam_wtmpdb, pam_lastlog2): each event is written once."""
@@ -340,7 +385,37 @@ def _write_lastlog(handle: Handle, flags: int, opts: Options, user: str, uid: in
         message = last_login_message(previous, opts)
         if message:
             handle.info(message)
+    _show_failed(handle, flags, opts, user, previous)
     return True
+
+
+def _show_failed(handle: Handle, flags: int, opts: Options, user: str,
+                 previous: LastlogEntry | None) -> None:
+    """With showfailed, pam_lastlog's lines on the failed attempts (btmp) since the
+    user's previous login: the last one, and how many."""
+    if not opts.showfailed or opts.silent or flags & PAM_SILENT:
+        return
+    path = opts.btmp_path or DEFAULT_BTMP
+    try:
+        count, latest = utmpfile.failed_since(path, user, previous.time if previous else 0)
+    except PyutmpError as err:
+        if err.errno != errno.ENOENT:  # no btmp: no failed attempt was recorded
+            _log(LOG_WARNING, f"open_session: cannot count the failed logins: {err}: "
+                              f"{_context(handle)}")
+        return
+    if latest is None:
+        return
+    text = "Last failed login:"
+    if not opts.nodate:
+        text += time.strftime(" %a %b %e %H:%M:%S %Z %Y", time.localtime(latest.tv_sec))
+    if not opts.nohost and latest.host:
+        text += f" from {escape(latest.host)}"
+    if not opts.noterm and latest.line:
+        text += f" on {escape(latest.line)}"
+    handle.info(text)
+    handle.info(f"There was {count} failed login attempt since the last successful login."
+                if count == 1 else
+                f"There were {count} failed login attempts since the last successful login.")
 
 
 def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
@@ -437,13 +512,15 @@ def _write_databases(handle: Handle, flags: int, opts: Options, user: str,
             _log(LOG_ERR, f"open_session: {err}: {_context(handle, entry)}")
             ok = False
         else:
-            # Without the lastlog file, the "Last login" message comes from lastlog2.
-            if opts.nolastlog and not (opts.silent or opts.nolastlogmsg or flags & PAM_SILENT):
-                message = last_login_message(
-                    None if previous is None
-                    else LastlogEntry(previous.time, previous.tty, previous.host), opts)
-                if message:
-                    handle.info(message)
+            # Without the lastlog file, the messages take the previous login from lastlog2.
+            if opts.nolastlog:
+                before = (None if previous is None
+                          else LastlogEntry(previous.time, previous.tty, previous.host))
+                if not (opts.silent or opts.nolastlogmsg or flags & PAM_SILENT):
+                    message = last_login_message(before, opts)
+                    if message:
+                        handle.info(message)
+                _show_failed(handle, flags, opts, user, before)
     return ok
 
 

@@ -41,18 +41,21 @@ class ModuleLine(Value):
 
 class Others(Value):
     """What other modules of a session stack record: the database paths they
-    write (None: none), and whether they write lastlog, wtmp and a "Last login"."""
+    write (None: none), and whether they write lastlog, wtmp and a "Last login",
+    and show the failed attempts."""
 
-    _fields = ("lastlog", "wtmp", "message", "wtmpdb", "lastlog2")
+    _fields = ("lastlog", "wtmp", "message", "wtmpdb", "lastlog2", "failed")
     __slots__ = _fields
 
     def __init__(self, lastlog: bool = False, wtmp: bool = False, message: bool = False,
-                 wtmpdb: str | None = None, lastlog2: str | None = None) -> None:
+                 wtmpdb: str | None = None, lastlog2: str | None = None,
+                 failed: bool = False) -> None:
         self.lastlog = lastlog
         self.wtmp = wtmp
         self.message = message
         self.wtmpdb = wtmpdb
         self.lastlog2 = lastlog2
+        self.failed = failed
 
 
 NONE = Others()
@@ -153,6 +156,7 @@ def others_in(modules: list[ModuleLine], service: str) -> Others:
             others.lastlog = others.lastlog or "noupdate" not in args
             others.wtmp = others.wtmp or "nowtmp" not in args
             others.message = others.message or "silent" not in args
+            others.failed = others.failed or "showfailed" in args
         elif line.module == "pam_wtmpdb.so":
             skipped = (_option(args, "skip_if") or "").split(",")
             if service not in skipped:

@@ -46,6 +46,10 @@ DEFAULT_LASTLOG: str = ffi.string(lib.pyutmp_default_lastlog_path()).decode()
 # so under a crowd of logins we give up no sooner than login or sshd would.
 LOCK_TIMEOUT_MS = 10_000
 
+# Failed logins: where util-linux and shadow keep them (FTMP_FILE of login.defs);
+# the C library names no path for it.
+DEFAULT_BTMP = "/var/log/btmp"
+
 # The SQLite successors' databases where upstream's modules and tools keep them.
 DEFAULT_WTMPDB = "/var/lib/wtmpdb/wtmp.db"
 DEFAULT_LASTLOG2 = "/var/lib/lastlog/lastlog2.db"

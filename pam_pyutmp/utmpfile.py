@@ -15,7 +15,7 @@ from _stat import S_ISREG
 from pam_pyutmp import slots
 from pam_pyutmp._core import ffi, lib
 from pam_pyutmp._typing import TYPE_CHECKING
-from pam_pyutmp.errors import PyutmpError, UtmpError, WtmpError, check
+from pam_pyutmp.errors import BtmpError, PyutmpError, UtmpError, WtmpError, check
 from pam_pyutmp.records import Record
 from pam_pyutmp.system import LOCK_TIMEOUT_MS, UTMPX_SIZE
 
@@ -94,6 +94,42 @@ def append_wtmp(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_M
     """Append one whole record to wtmp, or nothing at all."""
     code = lib.pyutmp_wtmp_append(path.encode(), record.to_c(), lock_timeout_ms)
     check(code, WtmpError, "cannot append to wtmp", path)
+
+
+def append_btmp(path: str, record: Record, gid: int | None,
+                lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+    """Append one whole failed-login record to btmp, or nothing at all.  A missing
+    btmp is made 0660 root:``gid`` (0600 without a gid); one that others may read
+    is refused, as it holds whatever was typed as a user name."""
+    code = lib.pyutmp_btmp_append(path.encode(), record.to_c(), lock_timeout_ms,
+                                  -1 if gid is None else gid)
+    if code == errno.EPERM:
+        raise BtmpError(code, "refusing to add to btmp: others may read or write it (it holds "
+                              "whatever was typed as a user name); chmod 0660", path)
+    check(code, BtmpError, "cannot append to btmp", path)
+
+
+def failed_since(path: str, user: str, since: int,
+                 chunk_records: int = 4096) -> tuple[int, Record | None]:
+    """The failed attempts of ``user`` in btmp at ``since`` (seconds) or later, and
+    the latest of them.  btmp grows in time order: it is read from its end, and
+    no further back than the first record older than ``since``."""
+    count, latest = 0, None
+    with _open_to_read(path, BtmpError, "btmp", buffering=0) as btmp:
+        end = posix.fstat(btmp.fileno()).st_size
+        end -= end % UTMPX_SIZE  # a torn tail is no record
+        while end > 0:
+            start = max(0, end - chunk_records * UTMPX_SIZE)
+            btmp.seek(start)
+            records = list(_records(btmp.read(end - start)))
+            for record in reversed(records):
+                if record.tv_sec < since:
+                    return count, latest
+                if record.user == user:
+                    count += 1
+                    latest = latest or record
+            end = start
+    return count, latest
 
 
 def iter_wtmp(path: str, chunk_records: int = 4096) -> Iterator[Record]:

@@ -56,9 +56,11 @@ HAVE_PAM_LASTLOG = bool(glob.glob("/usr/lib/*/security/pam_lastlog.so")
 HAVE_LAST = _util_linux_last()
 HAVE_UTMPDUMP = shutil.which("utmpdump") is not None
 HAVE_LASTLOG = shutil.which("lastlog") is not None
+HAVE_LASTB = shutil.which("lastb") is not None and HAVE_LAST
 
 NO_LAST = "util-linux `last` is not on this release (its `last` is wtmpdb's)"
 NO_LASTLOG = "shadow's `lastlog` is not on this release"
+NO_LASTB = "util-linux `lastb` is not on this release (it went with util-linux `last`)"
 
 _built: list[str] = []
 

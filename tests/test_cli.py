@@ -324,3 +324,40 @@ def test_man_page_renders_cleanly_and_names_every_command_and_option() -> None:
             missing += [option for option in action.option_strings
                         if option not in ("-h", "--help") and option not in text]
     assert missing == []
+
+
+@pytest.fixture(scope="module")
+def btmp_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A btmp with failed attempts as login, sshd and the module write them: long and short
+    names and hosts, ttys and tty-less lines, an "(unknown)" name, spread over days so the
+    dates differ."""
+    path = tmp_path_factory.mktemp("btmp") / "btmp"
+    base = 1_700_000_000
+    lines = [dump_line(6, 4000 + n, line[-4:], user, line, host, base + n * 40_000)
+             for n, (user, line, host) in enumerate([
+                 ("root", "pts/3", "192.0.2.7"), ("(unknown)", "ssh:notty", "198.51.100.20"),
+                 ("alice", "tty1", ""), ("a-very-long-user-name-x", "webterm", "host.example"),
+                 ("bob", "pts/12", "a-very-long-host-name-in-the-example-domain.example"),
+                 ("root", "ftp123", "192.0.2.8"), ("carol", "su", ""),
+             ])]
+    path.write_bytes(stockreaders.undump("".join(lines).encode()))
+    return path
+
+
+@pytest.mark.parametrize("options", [[], ["-w", "--time-format", "iso"], ["-F"],
+                                     ["-n", "3", "root", "tty1"], ["--time-format", "notime"]],
+                         ids=["default", "iso", "full", "names-and-limit", "notime"])
+@pytest.mark.skipif(not stockreaders.HAVE_LASTB, reason=stockreaders.NO_LASTB)
+def test_lastb_text_is_lastbs_to_the_byte(btmp_file: Path, options: list[str]) -> None:
+    """`pyutmp lastb` prints what util-linux `lastb` prints, byte for byte."""
+    expected = run("lastb", *options, "-f", str(btmp_file)).stdout
+    assert run("pyutmp", "lastb", *options, "-f", str(btmp_file)).stdout == expected
+
+
+def test_lastb_json_lists_every_attempt_newest_first(btmp_file: Path) -> None:
+    """The reader on every release (Debian 13 has no lastb): each record one attempt."""
+    data = json.loads(run("pyutmp", "lastb", "--json", "-f", str(btmp_file)).stdout)
+    assert [(s["user"], s["line"]) for s in data["sessions"]] == [
+        ("carol", "su"), ("root", "ftp"), ("bob", "pts/12"), ("a-very-long-user-name-x", "webterm"),
+        ("alice", "tty1"), ("(unknown)", "ssh:notty"), ("root", "pts/3")]
+    assert all(s["login"] == s["end"] for s in data["sessions"])
