@@ -321,11 +321,12 @@ machine_options() {
 }
 
 # fitted FILE: FILE (the include file or the profile) with this machine's options
-# appended to its module line, as a file in $WORK.
+# appended to its session line, as a file in $WORK.
 fitted() {
     local src=$1 out
     out=$WORK/$(basename "$(dirname "$src")").$(basename "$src")
-    sed -E "/^[[:space:]]*#/! s#($MODULE_SO.*)\$#\\1$(machine_options)#" "$src" >"$out"
+    sed -E "/^[[:space:]]*#/! s#($MODULE_SO skip_if=sshd,login.*)\$#\\1$(machine_options)#" \
+        "$src" >"$out"
     printf '%s\n' "$out"
 }
 
@@ -600,7 +601,7 @@ uninstall_all() {
         svc=$(basename "$file")
         [ "$svc" != "$INCLUDE" ] || continue
         # pam-auth-update wrote the line of our profile there; disabling it takes it out.
-        if [ -f "$PROFILE" ] && [[ $svc == common-session* ]]; then continue; fi
+        if [ -f "$PROFILE" ] && [[ $svc == common-* ]]; then continue; fi
         if our_line "$file" >/dev/null; then enabled+=("$svc"); fi
         if use=$(other_use "$file"); then others+=("$file line $use"); fi
     done

@@ -24,6 +24,7 @@ from pam_pyutmp import options as module_options
 from pam_pyutmp import stack, stores
 from pam_pyutmp.stack import pam_words
 from pam_pyutmp.system import (
+    DEFAULT_BTMP,
     DEFAULT_LASTLOG,
     DEFAULT_LASTLOG2,
     DEFAULT_UTMP,
@@ -407,6 +408,25 @@ def _check_files(system: _System, opts: module_options.Options) -> Iterator[Find
     utmp_gid = system.group_id("utmp")
     for what, target, created in wanted:
         yield from _check_file(system, what, target, created, utmp_gid)
+    yield from _check_btmp(system, opts.btmp_path or DEFAULT_BTMP)
+
+
+def _check_btmp(system: _System, target: str) -> Iterator[Finding]:
+    """btmp holds whatever was typed as a user name, passwords too: no one but root
+    and the utmp group may read it (the module refuses to add to it otherwise)."""
+    path = system.path(target)
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return  # made 0660 at the first failed attempt
+    mode = stat.S_IMODE(st.st_mode)
+    if stat.S_ISREG(st.st_mode) and not mode & (stat.S_IROTH | stat.S_IWOTH):
+        yield Finding("file", OK, f"btmp {path}: mode {mode:04o}, not readable by others")
+        return
+    yield Finding("file", FAIL, f"btmp {path} is not a private regular file (mode {mode:04o}): "
+                                "it holds what was typed as user names, passwords too, and the "
+                                "module adds no failed attempt to it",
+                  f"chmod 0660 {target} && chgrp utmp {target}")
 
 
 def _check_file(system: _System, what: str, target: str, created: bool, utmp_gid: int | None

@@ -101,6 +101,11 @@ def _unreadable_lastlog(root: Path) -> None:
     (root / "var" / "log" / "lastlog").chmod(0o600)
 
 
+def _readable_btmp(root: Path) -> None:
+    (root / "var" / "log" / "btmp").write_bytes(b"")
+    (root / "var" / "log" / "btmp").chmod(0o644)
+
+
 def _unreachable_socket(root: Path) -> None:
     sockets = root / "run" / "utmps"
     sockets.mkdir(parents=True)
@@ -140,6 +145,7 @@ BROKEN: dict[str, tuple[Callable[[Path], None], str, str]] = {
     "pam_python loader": (_pam_python_loader, "loader", "pam_python.so, which is not supported"),
     "wrong file mode": (_world_writable_wtmp, "file", "wtmp"),
     "unreadable lastlog": (_unreadable_lastlog, "file", "not readable by others"),
+    "btmp readable by everyone": (_readable_btmp, "file", "btmp"),
     "unreachable socket": (_unreachable_socket, "socket", "utmpd socket"),
     "include of a missing file": (_missing_include, "pam.d", "includes pyutmp, which does not"),
     "mangled wtmpdb": (_mangled_wtmpdb, "database", "the upstream tools reject its rows"),

@@ -58,8 +58,9 @@ def fitted(path: Path) -> bytes:
                                                         ("lastlog2", "pam_lastlog2.so"))
                     if glob.glob(f"/usr/lib/*/security/{module}")
                     or glob.glob(f"/lib/*/security/{module}"))
+    session_line = f"{MODULE_SO} skip_if=sshd,login"
     return "".join(line.rstrip("\n") + extra + "\n"
-                   if MODULE_SO in line and not line.lstrip().startswith("#") else line
+                   if session_line in line and not line.lstrip().startswith("#") else line
                    for line in path.read_text().splitlines(keepends=True)).encode()
 
 
@@ -389,6 +390,10 @@ def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_b
         REPO / "pam.d" / "pam-configs" / "pyutmp")
     assert MODULE_SO in (box.pamd / "common-session").read_text()
     assert MODULE_SO not in (box.pamd / "common-session-noninteractive").read_text()
+    # The auth part among the primary modules, which jump over it on success.
+    auth = (box.pamd / "common-auth").read_text()
+    assert f"{MODULE_SO} authfail" in auth
+    assert auth.index("pam_unix.so") < auth.index(MODULE_SO) < auth.index("pam_deny.so")
     session = box.run("pamtester", "-v", "pyutmp-sys", "root", "open_session", "close_session")
     assert session.returncode == 0, session.stdout + session.stderr
     records = wtmp_records(box.state / "log" / "wtmp")
@@ -403,10 +408,10 @@ def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_b
 
 def test_include_file_holds_the_one_module_line() -> None:
     """pam.d/pyutmp has exactly one PAM line: the optional line of the installed
-    pam_pyutmp.so, by absolute path, with skip_if=sshd,login."""
+    pam_pyutmp.so, by absolute path, with skip_if=sshd,login and showfailed."""
     text = (REPO / "pam.d" / "pyutmp").read_text()
     rules = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    assert rules == [f"session optional {MODULE_SO} skip_if=sshd,login"]
+    assert rules == [f"session optional {MODULE_SO} skip_if=sshd,login showfailed"]
 
 
 def test_man_page_renders_cleanly_and_lists_every_option() -> None:
