@@ -37,7 +37,6 @@ from pam_pyutmp.system import (
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 PAM_DIR = "/etc/pam.d"
-PAM_TYPES = ("auth", "account", "password", "session")
 INCLUDE_FILE = "pyutmp"  # /etc/pam.d/pyutmp, which install.sh writes
 INCLUDE_LINE = f"session include {INCLUDE_FILE}"
 SECURITY_DIRS = ("/lib/security", "/lib64/security", "/usr/lib/security", "/usr/lib64/security",
@@ -134,30 +133,16 @@ class _System:
                 elif base == "pam_pyutmp.so":
                     yield ModuleLine(service, number, control, base, None, tuple(args), module)
 
-    def includes(self, service: str, types: tuple[str, ...] = ("session",)) -> set[str]:
-        """The service files whose lines of ``types`` ``service`` brings in."""
+    def includes(self, service: str) -> set[str]:
+        """The service files whose session lines ``service`` brings in."""
         out = set()
         for _number, words in self.pam_lines(service):
             if words[0] == "@include" and len(words) > 1:
                 out.add(os.path.basename(words[1]))
-            elif (len(words) > 2 and words[0].lstrip("-").lower() in types
+            elif (len(words) > 2 and words[0].lstrip("-").lower() == "session"
                   and words[1] in ("include", "substack")):
                 out.add(os.path.basename(words[2]))
         return out
-
-    def pam_python_lines(self, service: str) -> Iterator[str]:
-        """"FILE line N" of each line, of any type, in ``service``'s whole stack
-        (its includes followed) that loads pam_python.so."""
-        seen, todo = {service}, [service]
-        while todo:
-            current = todo.pop(0)
-            for number, words in self.pam_lines(current):
-                if len(words) > 2 and os.path.basename(words[2]) == "pam_python.so":
-                    yield f"{self.path(PAM_DIR)}/{current} line {number}"
-            for name in sorted(self.includes(current, PAM_TYPES)):
-                if name not in seen:
-                    seen.add(name)
-                    todo.append(name)
 
     def group_name(self, gid: int) -> str:
         for entry in self._colon_file("/etc/group"):
@@ -343,10 +328,12 @@ def _check_loader(system: _System, lines: list[ModuleLine], python: str | None
         program = _setuid_program(system, service)
         if program is None:
             continue
-        for where in system.pam_python_lines(service):
+        for found in stack.stack_lines(service, (pam_dir,)):
+            if found.module != "pam_python.so":
+                continue
             yield Finding("pam_python", FAIL,
-                          f"root escalation: {where} loads pam_python.so in the stack of "
-                          f"{program}, a setuid-root program: "
+                          f"root escalation: {found.file} line {found.number} loads "
+                          f"pam_python.so in the stack of {program}, a setuid-root program: "
                           + _ESCALATION.format(program=os.path.basename(program)),
                           "remove that line (for pam_pyutmp: "
                           f"'{INCLUDE_LINE}', which loads pam_pyutmp.so)")

@@ -113,13 +113,20 @@ def lines(text: str) -> list[tuple[int, list[str]]]:
 def session_lines(service: str, dirs: tuple[str, ...] = PAM_DIRS) -> list[ModuleLine]:
     """The module lines of ``service``'s session stack, includes and substacks
     followed (each file once), in the order libpam runs them."""
+    return stack_lines(service, dirs, ("session",))
+
+
+def stack_lines(service: str, dirs: tuple[str, ...] = PAM_DIRS,
+                types: tuple[str, ...] = ("auth", "account", "password", "session")
+                ) -> list[ModuleLine]:
+    """The module lines of ``types`` in ``service``'s stacks, includes followed."""
     found: list[ModuleLine] = []
-    _collect(service, dirs, found, set(), 0)
+    _collect(service, dirs, types, found, set(), 0)
     return found
 
 
-def _collect(name: str, dirs: tuple[str, ...], found: list[ModuleLine], seen: set[str],
-             depth: int) -> None:
+def _collect(name: str, dirs: tuple[str, ...], types: tuple[str, ...], found: list[ModuleLine],
+             seen: set[str], depth: int) -> None:
     path = service_file(name, dirs)
     if path is None or path in seen or depth > _DEPTH_MAX:
         return
@@ -128,12 +135,12 @@ def _collect(name: str, dirs: tuple[str, ...], found: list[ModuleLine], seen: se
     for number, words in lines(text or ""):
         if words[0] == "@include":
             if len(words) > 1:
-                _collect(words[1], dirs, found, seen, depth + 1)
+                _collect(words[1], dirs, types, found, seen, depth + 1)
             continue
-        if words[0].lstrip("-").lower() != "session" or len(words) < 3:
+        if words[0].lstrip("-").lower() not in types or len(words) < 3:
             continue
         if words[1] in ("include", "substack"):
-            _collect(words[2], dirs, found, seen, depth + 1)
+            _collect(words[2], dirs, types, found, seen, depth + 1)
         else:
             found.append(ModuleLine(words[2].rpartition("/")[2], tuple(words[3:]), path,
                                     number))
