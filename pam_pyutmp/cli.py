@@ -94,13 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     last.add_argument("-f", "--file", help=f"wtmp file or database (default {DEFAULT_WTMP}, "
                                            "for wtmpdb /var/lib/wtmpdb/wtmp.db)")
     last.add_argument("--utmpd-socket", help="decides --source auto, as for who")
-    last.add_argument("-n", "--limit", type=int, default=0, help="list this many lines at most")
-    last.add_argument("-w", "--fullnames", action="store_true",
-                      help="full user and host names")
-    last.add_argument("-F", "--fulltimes", action="store_true",
-                      help="full login and logout times (--time-format full)")
-    last.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
-    last.add_argument("--json", action="store_true", help="JSON for scripts")
+    _listing_options(last)
     last.add_argument("--progress", action="store_true",
                       help="report the progress of the scan on stderr (on a terminal it is "
                            f"reported unasked for files over {PROGRESS_SIZE >> 20} MiB)")
@@ -109,13 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     lastb = commands.add_parser("lastb", help="failed login attempts, newest first")
     lastb.add_argument("names", nargs="*", metavar="USER|TTY", help="only these users or ttys")
     lastb.add_argument("-f", "--file", help=f"btmp file (default {DEFAULT_BTMP})")
-    lastb.add_argument("-n", "--limit", type=int, default=0, help="list this many lines at most")
-    lastb.add_argument("-w", "--fullnames", action="store_true",
-                       help="full user and host names")
-    lastb.add_argument("-F", "--fulltimes", action="store_true",
-                       help="full times (--time-format full)")
-    lastb.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
-    lastb.add_argument("--json", action="store_true", help="JSON for scripts")
+    _listing_options(lastb)
     lastb.set_defaults(run=_lastb)
 
     log = commands.add_parser("lastlog", help="each user's last login")
@@ -138,6 +126,18 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="JSON for scripts")
     doctor.set_defaults(run=_doctor)
     return parser
+
+
+def _listing_options(command: argparse.ArgumentParser) -> None:
+    """The options of last(1)'s listing that `last` and `lastb` share."""
+    command.add_argument("-n", "--limit", type=int, default=0,
+                         help="list this many lines at most")
+    command.add_argument("-w", "--fullnames", action="store_true",
+                         help="full user and host names")
+    command.add_argument("-F", "--fulltimes", action="store_true",
+                         help="full login and logout times (--time-format full)")
+    command.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
+    command.add_argument("--json", action="store_true", help="JSON for scripts")
 
 
 # --- times -------------------------------------------------------------------------

@@ -405,14 +405,7 @@ def _show_failed(handle: Handle, flags: int, opts: Options, user: str,
         return
     if latest is None:
         return
-    text = "Last failed login:"
-    if not opts.nodate:
-        text += time.strftime(" %a %b %e %H:%M:%S %Z %Y", time.localtime(latest.tv_sec))
-    if not opts.nohost and latest.host:
-        text += f" from {escape(latest.host)}"
-    if not opts.noterm and latest.line:
-        text += f" on {escape(latest.line)}"
-    handle.info(text)
+    handle.info(_login_text("Last failed login:", latest.tv_sec, latest.host, latest.line, opts))
     handle.info(f"There was {count} failed login attempt since the last successful login."
                 if count == 1 else
                 f"There were {count} failed login attempts since the last successful login.")
@@ -422,14 +415,21 @@ def last_login_message(previous: LastlogEntry | None, opts: Options) -> str:
     """pam_lastlog's "Last login: <date> from <host> on <line>"."""
     if previous is None:
         return "Welcome to your new account!" if opts.never else ""
-    text = "Last login:"
-    if not opts.nodate:
-        text += time.strftime(" %a %b %e %H:%M:%S %Z %Y", time.localtime(previous.time))
-    if not opts.nohost and previous.host:
-        text += f" from {escape(previous.host)}"
-    if not opts.noterm and previous.line:
-        text += f" on {escape(previous.line)}"
+    text = _login_text("Last login:", previous.time, previous.host, previous.line, opts)
     return "" if text == "Last login:" else text
+
+
+def _login_text(head: str, when: int, host: str, line: str, opts: Options) -> str:
+    """pam_lastlog's "<head> <date> from <host> on <line>", less what nodate,
+    nohost and noterm leave out."""
+    text = head
+    if not opts.nodate:
+        text += time.strftime(" %a %b %e %H:%M:%S %Z %Y", time.localtime(when))
+    if not opts.nohost and host:
+        text += f" from {escape(host)}"
+    if not opts.noterm and line:
+        text += f" on {escape(line)}"
+    return text
 
 
 def _close(handle: Handle, flags: int, opts: Options) -> int:
