@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from pam_pyutmp import options as module_options
-from pam_pyutmp import stack, stores
+from pam_pyutmp import stack, stores, syslogger
 from pam_pyutmp.stack import pam_words
 from pam_pyutmp.system import (
     DEFAULT_BTMP,
@@ -87,8 +87,23 @@ def run(root: str = "/", python: str | None = None) -> list[Finding]:
         if not opts.nolastlog:
             findings += _check_lastlog_cap(system, opts)
         findings += _check_databases(system, opts)
+    findings += _check_lost_records(system)
     # One finding per subject: option sets that share a file repeat its checks.
     return list(dict.fromkeys(findings))
+
+
+def _check_lost_records(system: _System) -> Iterator[Finding]:
+    """Log records the log daemon did not take in time, not yet reported by a later one."""
+    try:
+        lost = os.stat(system.path(syslogger.LOST_FILE)).st_size
+    except OSError:
+        return
+    if lost:
+        yield Finding("log", WARN, f"{lost} log record(s) of pam_pyutmp could not be delivered "
+                                   f"(the log daemon took none within {syslogger.SEND_TIMEOUT:g} "
+                                   "s) and no later record has reported them yet",
+                      "check the log daemon (journald or rsyslog) and its queue "
+                      "(sysctl net.unix.max_dgram_qlen)")
 
 
 class _System:

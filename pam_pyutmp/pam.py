@@ -24,7 +24,18 @@ from pam_pyutmp.options import Options, parse
 from pam_pyutmp.records import Record
 from pam_pyutmp.slots import NOTTY_ID_PREFIX
 from pam_pyutmp.stores import WtmpStore, resolve_backend, utmp_store, wtmp_store
-from pam_pyutmp.syslogger import LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_NOTICE, LOG_WARNING, escape, log
+from pam_pyutmp.syslogger import (
+    LOG_DEBUG,
+    LOG_ERR,
+    LOG_INFO,
+    LOG_NOTICE,
+    LOG_WARNING,
+    LOGIN_FAILED,
+    SESSION_CLOSED,
+    SESSION_OPENED,
+    escape,
+    log,
+)
 from pam_pyutmp.syslogger import fields as log_fields
 from pam_pyutmp.system import DEFAULT_BTMP, DEFAULT_LASTLOG2, DEFAULT_WTMPDB, USER_PROCESS
 from pam_pyutmp.values import Value
@@ -216,11 +227,22 @@ def _is_terminal(path: str) -> bool:
 
 
 def _context(handle: Handle, entry: api.UtmpEntry | None = None, **extra: object) -> str:
+    return log_fields(**_context_values(handle, entry, **extra))
+
+
+def _context_values(handle: Handle, entry: api.UtmpEntry | None = None,
+                    **extra: object) -> dict[str, object]:
     it = handle.items()
     if entry is not None:
         extra = {"line": entry.record.line, "id": entry.record.id, **extra}
-    return log_fields(service=it.service, user=it.user, tty=it.tty,
-                      host=it.rhost or it.xdisplay, pid=_pid, **extra)
+    return {"service": it.service, "user": it.user, "tty": it.tty,
+            "host": it.rhost or it.xdisplay, "pid": _pid, **extra}
+
+
+def _event(kind: str, priority: int, head: str, values: dict[str, object]) -> None:
+    """One record of an event: its text line, and its values as fields of their own
+    where the journal takes them."""
+    log(priority, f"{head}: {log_fields(**values)}", _pid, kind, values)
 
 
 def _open(handle: Handle, flags: int, opts: Options) -> int:
@@ -273,7 +295,9 @@ def _open(handle: Handle, flags: int, opts: Options) -> int:
         _open_sessions[handle.key] = entry
         written = True
     if written or status == PAM_SUCCESS:
-        _log(LOG_INFO, f"session opened: {_context(handle, entry, uid=uid)}")
+        _event(SESSION_OPENED, LOG_INFO, "session opened", _context_values(
+            handle, entry, uid=uid, backend=resolve_backend(opts.backend, opts.utmpd_socket),
+            outcome="ok" if status == PAM_SUCCESS else "partial"))
     return status
 
 
@@ -295,7 +319,7 @@ def _record_failure(handle: Handle, flags: int, opts: Options) -> int:
     except PyutmpError as err:
         _log(LOG_ERR, f"auth_failed: {err}: {log_fields(**fields)}")
         return PAM_IGNORE
-    _log(LOG_NOTICE, f"failed login recorded: {log_fields(**fields, line=record.line)}")
+    _event(LOGIN_FAILED, LOG_NOTICE, "failed login recorded", {**fields, "line": record.line})
     return PAM_IGNORE
 
 
@@ -452,7 +476,7 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
     if entry is None:
         if db_status is not None:
             if db_status == PAM_SUCCESS:
-                _log(LOG_INFO, f"session closed: {_context(handle)}")
+                _event(SESSION_CLOSED, LOG_INFO, "session closed", _context_values(handle))
             return db_status
         if opts.debug:
             _log(LOG_DEBUG, f"close_session: no open session to close: {_context(handle)}")
@@ -466,7 +490,7 @@ def _close(handle: Handle, flags: int, opts: Options) -> int:
         _log(LOG_NOTICE, "close_session: the slot was closed already or a newer login holds "
                          f"it; nothing written: {_context(handle, entry)}")
         return db_status or PAM_SUCCESS
-    _log(LOG_INFO, f"session closed: {_context(handle, entry)}")
+    _event(SESSION_CLOSED, LOG_INFO, "session closed", _context_values(handle, entry))
     return db_status or PAM_SUCCESS
 
 

@@ -1,7 +1,13 @@
-"""One syslog line per event, facility authpriv, ident pam_pyutmp.
+"""One log record per event, facility authpriv, ident pam_pyutmp.
 
-Written straight to the log socket rather than through openlog(3): openlog
-would change the ident of every later line the host program (sshd, su) logs.
+Where the systemd journal's socket exists, a record goes there in the journal's
+native protocol, with fields of its own (PYUTMP_USER, ...) and, for the events
+(a session opened or closed, a failed login), a fixed MESSAGE_ID; otherwise it
+is a syslog line with the same text, its fields as key=value pairs.  Written
+straight to the socket rather than through openlog(3) or sd_journal_send():
+openlog would change the ident of every later line the host program (sshd, su)
+logs.  A record that cannot be delivered in time is counted in LOST_FILE, and
+the next record delivered, by any process, says how many were lost.
 """
 
 from __future__ import annotations
@@ -21,6 +27,20 @@ LOG_AUTHPRIV = 10 << 3
 LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG = 3, 4, 5, 6, 7
 IDENT = "pam_pyutmp"
 SOCKET_PATH = "/dev/log"
+JOURNAL_SOCKET = "/run/systemd/journal/socket"
+# Records that could not be delivered, one byte each (appends are atomic); the
+# next process that delivers one reports the count and empties the file.
+LOST_FILE = "/run/pam_pyutmp/log-lost"
+
+# The events, each with its journal MESSAGE_ID (`journalctl MESSAGE_ID=...`).
+SESSION_OPENED = "session-opened"
+SESSION_CLOSED = "session-closed"
+LOGIN_FAILED = "login-failed"
+MESSAGE_IDS = {
+    SESSION_OPENED: "1d643436439243c692138f77e3146f6b",
+    SESSION_CLOSED: "4b2f3198a60b4c6ab6dfad045545fec5",
+    LOGIN_FAILED: "5512b37616fa469f872601d8a9f75b5b",
+}
 
 _ESCAPED = {ord(char): f"\\x{ord(char):02x}" for char in CONTROLS}
 # The Unicode line and paragraph separators end a line for some log viewers (and
@@ -78,29 +98,63 @@ def _value(value: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def log(priority: int, message: str, pid: int | None = None) -> None:
-    """Send one line, naming process ``pid`` (by default this one's); a missing or
-    full log socket never fails a login."""
+def log(priority: int, message: str, pid: int | None = None, event: str | None = None,
+        values: dict[str, object] | None = None) -> None:
+    """Send one record, naming process ``pid`` (by default this one's): ``message``,
+    and for an ``event`` its MESSAGE_ID and ``values`` as journal fields.  A missing
+    or full log socket never fails a login: the record is counted as lost."""
     if pid is None:
         pid = posix.getpid()
-    text = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{pid}]: {escape(message)}"
+    lost = _take_lost()
+    if lost:
+        message += f" lost={lost}"
+    text = _cut(escape(message))
+    delivered = _send_journal(_journal_record(priority, text, pid, event, values, lost))
+    if not delivered:
+        line = f"<{LOG_AUTHPRIV | priority}>{_timestamp()} {IDENT}[{pid}]: {text}"
+        delivered = _send_syslog(_cut(line).encode("utf-8", "backslashreplace"))
+    if not delivered:
+        _count_lost(1 + lost)
+
+
+def _cut(text: str) -> str:
+    """``text`` within LINE_MAX bytes, cut on a character boundary and marked."""
     data = text.encode("utf-8", "backslashreplace")
-    if len(data) > LINE_MAX:
-        # Cut on a character boundary: the line stays valid UTF-8.
-        kept = data[:LINE_MAX - len(CUT)].decode("utf-8", "ignore")
-        data = (kept + CUT).encode("utf-8")
+    if len(data) <= LINE_MAX:
+        return text
+    return data[:LINE_MAX - len(CUT)].decode("utf-8", "ignore") + CUT
+
+
+def _send_syslog(data: bytes) -> bool:
     if _send_datagram(data):
-        return
+        return True
     try:
         sock = _connected(_socket.SOCK_STREAM)
     except OSError:
-        return
+        return False
     try:
         sock.sendall(data + b"\0")
+        return True
     except OSError:
-        pass
+        return False
     finally:
         sock.close()
+
+
+def _journal_record(priority: int, text: str, pid: int, event: str | None,
+                    values: dict[str, object] | None, lost: int) -> bytes:
+    """The journal's native protocol: one KEY=value line per field.  Every value is
+    escaped and capped (no newline in any), so the plain form serves."""
+    fields = {"MESSAGE": text, "PRIORITY": priority, "SYSLOG_FACILITY": LOG_AUTHPRIV >> 3,
+              "SYSLOG_IDENTIFIER": IDENT, "SYSLOG_PID": pid}
+    if event is not None:
+        fields.update({"MESSAGE_ID": MESSAGE_IDS[event], "PYUTMP_EVENT": event})
+        for key, value in (values or {}).items():
+            fields["PYUTMP_" + key.upper()] = "" if value is None else escape(_capped(str(value)))
+    if lost:
+        fields["PYUTMP_LOST"] = lost
+    return "".join(f"{key}={value}\n" for key, value in fields.items()).encode(
+        "utf-8", "backslashreplace")
 
 
 _stamp_second = -1
@@ -135,6 +189,78 @@ def _connected(kind: int) -> _socket.socket:
         sock.close()
         raise
     return sock
+
+
+# The datagram socket records go through to the journal, kept as the syslog one is.
+_journal: _socket.socket | None = None
+_journal_path = ""
+
+
+def _send_journal(data: bytes) -> bool:
+    """Deliver a native-protocol record; False when there is no journal socket or
+    it takes nothing in time (the caller falls back to syslog)."""
+    global _journal, _journal_path
+    if _journal is None or _journal_path != JOURNAL_SOCKET:
+        if _journal is not None:
+            _journal.close()
+            _journal = None
+        try:
+            posix.stat(JOURNAL_SOCKET)
+        except OSError:
+            return False  # no journal here: the common case outside systemd
+        _journal = _socket.socket(_socket.AF_UNIX, _socket.SOCK_DGRAM | _socket.SOCK_CLOEXEC)
+        _journal_path = JOURNAL_SOCKET
+    try:
+        _journal.settimeout(SEND_TIMEOUT)
+        _journal.sendto(data, JOURNAL_SOCKET)
+        return True
+    except OSError:
+        _journal.close()
+        _journal = None
+        return False
+
+
+def _count_lost(count: int) -> None:
+    """Add ``count`` records to the lost ones (best effort: the directory is made
+    0755 by root; without it, nothing is counted)."""
+    directory = LOST_FILE.rpartition("/")[0]
+    try:  # noqa: SIM105 - contextlib would cost every start of Python its import
+        posix.mkdir(directory, 0o755)
+    except OSError:
+        pass
+    try:
+        fd = posix.open(LOST_FILE, posix.O_WRONLY | posix.O_APPEND | posix.O_CREAT
+                        | posix.O_NOFOLLOW | posix.O_CLOEXEC | posix.O_NONBLOCK, 0o644)
+    except OSError:
+        return
+    try:
+        posix.write(fd, b"x" * count)
+    except OSError:
+        pass
+    finally:
+        posix.close(fd)
+
+
+def _take_lost() -> int:
+    """How many records were lost since the last report, emptying the count."""
+    try:
+        if posix.stat(LOST_FILE).st_size == 0:
+            return 0  # the common case: one stat
+        fd = posix.open(LOST_FILE, posix.O_RDWR | posix.O_NOFOLLOW | posix.O_CLOEXEC
+                        | posix.O_NONBLOCK)
+    except OSError:
+        return 0
+    try:
+        import fcntl  # only when something was lost
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another reporter: let it
+        count = posix.fstat(fd).st_size
+        posix.ftruncate(fd, 0)
+        return count
+    except OSError:
+        return 0
+    finally:
+        posix.close(fd)
 
 
 def _send_datagram(data: bytes) -> bool:

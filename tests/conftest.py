@@ -72,6 +72,17 @@ def logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LogSocket]
 
 
 @pytest.fixture(autouse=True)
+def private_log_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No record of a test reaches the machine's journal, and none is counted as lost
+    in the machine's /run: the journal socket is one that does not exist, unless a test
+    makes it, and the lost count a file of the test's own."""
+    from pam_pyutmp import syslogger
+
+    monkeypatch.setattr(syslogger, "JOURNAL_SOCKET", str(tmp_path / "journal.socket"))
+    monkeypatch.setattr(syslogger, "LOST_FILE", str(tmp_path / "pam_pyutmp" / "log-lost"))
+
+
+@pytest.fixture(autouse=True)
 def forget_open_sessions() -> Iterator[None]:
     """What one test's sessions left in the PAM layer's memory is gone for the next."""
     yield

@@ -241,3 +241,14 @@ def test_services_twice_in_a_stack_and_the_writers_beside_the_module_are_named(
         f"login runs pam_pyutmp 2 times ({pamd}/common-session line 1 and {pamd}/pyutmp line 1)")
     assert ('login: wtmp, lastlog, the "Last login" message left to pam_lastlog.so, which '
             "writes it in the same stack") in messages
+
+
+def test_log_records_not_delivered_are_reported(root: Path) -> None:
+    """A count of lost log records that no later record has reported is a warning."""
+    lost = root / "run" / "pam_pyutmp" / "log-lost"
+    lost.parent.mkdir(parents=True)
+    lost.write_bytes(b"xxx")
+    status, findings = doctor(root)
+    (warned,) = [f for f in findings if f["check"] == "log"]
+    assert status == 0 and warned["status"] == "warn"
+    assert warned["message"].startswith("3 log record(s) of pam_pyutmp could not be delivered")
