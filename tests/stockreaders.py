@@ -50,8 +50,17 @@ DEBIAN_RELEASE = int(Path("/etc/debian_version").read_text().split(".")[0])
 # has pam_lastlog (wtmp, lastlog).  Debian 13's is util-linux's, built without utmp: it
 # writes no record, and Linux-PAM 1.7 has no pam_lastlog.
 LOGIN_WRITES_UTMP = DEBIAN_RELEASE < 13
-HAVE_PAM_LASTLOG = bool(glob.glob("/usr/lib/*/security/pam_lastlog.so")
-                        + glob.glob("/lib/*/security/pam_lastlog.so"))
+
+
+def have_pam_module(name: str) -> bool:
+    """The PAM module ``name`` ("pam_lastlog.so") is installed."""
+    return bool(glob.glob(f"/usr/lib/*/security/{name}") + glob.glob(f"/lib/*/security/{name}"))
+
+
+HAVE_PAM_LASTLOG = have_pam_module("pam_lastlog.so")
+# Debian 13's database writers (packages libpam-wtmpdb and libpam-lastlog2).
+HAVE_PAM_WTMPDB = have_pam_module("pam_wtmpdb.so")
+HAVE_PAM_LASTLOG2 = have_pam_module("pam_lastlog2.so")
 
 HAVE_LAST = _util_linux_last()
 HAVE_UTMPDUMP = shutil.which("utmpdump") is not None

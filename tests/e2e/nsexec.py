@@ -8,7 +8,9 @@ and our PAM services, and the machine's own are never touched.  When ROOT
 has ``etc/passwd``, ``etc/shadow``, ``etc/group`` or ``etc/gshadow``, each is
 mounted over its /etc namesake (the sandbox's own users), and ROOT/home, when
 present, over /home.  /dev is a private copy with a /dev/log socket whose
-lines are appended to ROOT/syslog.  Exits with the command's status; a
+lines are appended to ROOT/syslog.  ROOT/lib/wtmpdb and ROOT/lib/lastlog are
+mounted over /var/lib/wtmpdb and /var/lib/lastlog where the machine has them
+(Debian 13's wtmpdb and lastlog2 databases).  Exits with the command's status; a
 SIGTERM is passed on to the command.
 """
 
@@ -23,6 +25,8 @@ import threading
 
 DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
+# Where wtmpdb and lastlog2 keep their databases outside /var/log (under /var/lib).
+STATE_DIRS = ("wtmpdb", "lastlog")
 
 
 def mount(*args: str) -> None:
@@ -101,6 +105,9 @@ def main() -> int:
     for name in ACCOUNT_FILES:
         if os.path.isfile(f"{root}/etc/{name}"):
             mount("--bind", f"{root}/etc/{name}", f"/etc/{name}")
+    for name in STATE_DIRS:
+        if os.path.isdir(f"{root}/lib/{name}") and os.path.isdir(f"/var/lib/{name}"):
+            mount("--bind", f"{root}/lib/{name}", f"/var/lib/{name}")
     if os.path.isdir(f"{root}/home"):
         mount("--bind", f"{root}/home", "/home")
     private_dev(root)

@@ -21,6 +21,8 @@ from stockreaders import READER_ENV
 
 import pam_pyutmp.pam_module
 
+from .nsexec import STATE_DIRS
+
 NSEXEC = Path(__file__).with_name("nsexec.py")
 PTYDRIVE = Path(__file__).with_name("ptydrive.py")
 MODULE = pam_pyutmp.pam_module.__file__  # the file pam_python.so would load
@@ -98,6 +100,12 @@ class Sandbox:
         for name in ("pam.d", "run", "log"):
             (root / name).mkdir(parents=True, exist_ok=True)
         box = cls(root, loader, native_module)
+        for name in STATE_DIRS:  # private wtmpdb and lastlog2 directories (nsexec.py)
+            (root / "lib" / name).mkdir(parents=True, exist_ok=True)
+        # Debian 13 keeps wtmp.db in /var/log and links /var/lib/wtmpdb/wtmp.db to it.
+        link = Path("/var/lib/wtmpdb/wtmp.db")
+        if link.is_symlink():
+            (root / "lib" / "wtmpdb" / "wtmp.db").symlink_to(os.readlink(link))
         # As on a booted Debian: empty utmp/wtmp, no lastlog yet.
         box.utmp.touch()
         box.wtmp.touch()
