@@ -320,12 +320,25 @@ machine_options() {
     printf '%s\n' "$opts"
 }
 
-# fitted FILE: FILE (the include file or the profile) with this machine's options
-# appended to its session line, as a file in $WORK.
+# fitted FILE: FILE (the include file or the profile) with this machine's skipped
+# services and options on its session line, as a file in $WORK.
+# The services whose program writes utmp and wtmp itself: sshd everywhere, login
+# where it calls the C library's pututline (shadow's login, Debian 12; Debian 13's,
+# util-linux's, writes no record, so the module records its sessions).
+skipped_services() {
+    local login
+    login=$(command -v login 2>/dev/null || true)
+    if [ -n "$login" ] && grep -Eqa 'pututx?line' "$login"; then
+        printf 'sshd,login\n'
+    else
+        printf 'sshd\n'
+    fi
+}
+
 fitted() {
     local src=$1 out
     out=$WORK/$(basename "$(dirname "$src")").$(basename "$src")
-    sed -E "/^[[:space:]]*#/! s#($MODULE_SO skip_if=sshd,login.*)\$#\\1$(machine_options)#" \
+    sed -E "/^[[:space:]]*#/! s#$MODULE_SO skip_if=sshd,login(.*)\$#$MODULE_SO skip_if=$(skipped_services)\\1$(machine_options)#" \
         "$src" >"$out"
     printf '%s\n' "$out"
 }

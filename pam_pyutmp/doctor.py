@@ -242,7 +242,7 @@ def _check_pam_d(system: _System, lines: list[ModuleLine]) -> Iterator[Finding]:
     for service in users:
         yield from _check_overlaps(service, stacks[service], using[service])
     for name in SELF_RECORDING:
-        if name in using:
+        if name in using and _writes_own_records(system, name):
             skipping = [line for line in using[name]
                         if name in module_options.parse(line.args).skip_if]
             if not skipping:
@@ -251,6 +251,20 @@ def _check_pam_d(system: _System, lines: list[ModuleLine]) -> Iterator[Finding]:
                                              "is recorded twice",
                               f"add skip_if={name} to the module line (the include file has "
                               "skip_if=sshd,login)")
+
+
+def _writes_own_records(system: _System, program: str) -> bool:
+    """sshd writes utmp and wtmp itself; login where it calls the C library's
+    pututline (shadow's login; util-linux's login on Debian 13 writes none)."""
+    if program != "login":
+        return True
+    for directory in ("/usr/bin", "/bin"):
+        try:
+            with open(system.path(f"{directory}/login"), "rb") as binary:
+                return re.search(rb"pututx?line", binary.read()) is not None
+        except OSError:
+            continue
+    return True  # no login to look at: assume it does, as Debian 12's
 
 
 def _runs_module(line: stack.ModuleLine) -> bool:

@@ -9,6 +9,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import struct
@@ -52,14 +53,19 @@ Snapshot = dict[str, tuple[object, ...]]
 
 
 def fitted(path: Path) -> bytes:
-    """A file of pam.d/ as install.sh installs it on this machine: its module line with the
-    options wtmpdb and lastlog2 where pam_wtmpdb and pam_lastlog2 are installed."""
+    """A file of pam.d/ as install.sh installs it on this machine: its session line without
+    login among the skipped services where login writes no record of its own (Debian 13),
+    with the options wtmpdb and lastlog2 where pam_wtmpdb and pam_lastlog2 are installed."""
     extra = "".join(f" {option}" for option, module in (("wtmpdb", "pam_wtmpdb.so"),
                                                         ("lastlog2", "pam_lastlog2.so"))
                     if glob.glob(f"/usr/lib/*/security/{module}")
                     or glob.glob(f"/lib/*/security/{module}"))
     session_line = f"{MODULE_SO} skip_if=sshd,login"
-    return "".join(line.rstrip("\n") + extra + "\n"
+    login = shutil.which("login")
+    # login writes its own records where it calls pututline (shadow's, Debian 12).
+    writes = login is not None and re.search(rb"pututx?line", Path(login).read_bytes())
+    skipped = f"{MODULE_SO} skip_if=" + ("sshd,login" if writes else "sshd")
+    return "".join(line.replace(session_line, skipped).rstrip("\n") + extra + "\n"
                    if session_line in line and not line.lstrip().startswith("#") else line
                    for line in path.read_text().splitlines(keepends=True)).encode()
 
