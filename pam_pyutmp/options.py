@@ -6,6 +6,8 @@ malformed option is reported and ignored: a typo must never lock anyone out.
 
 from __future__ import annotations
 
+import posix  # os's C half: os itself is kept off the login path
+
 from pam_pyutmp.stack import NONE, Others
 from pam_pyutmp.system import DEFAULT_LASTLOG2, DEFAULT_WTMPDB
 
@@ -92,13 +94,28 @@ class Options:
         left.nolastlog = self.nolastlog or others.lastlog
         left.nolastlogmsg = self.nolastlogmsg or others.message
         left.showfailed = self.showfailed and not others.failed
-        if others.wtmpdb is not None and others.wtmpdb == (self.wtmpdb_path or (
+        if _same_database(others.wtmpdb, self.wtmpdb_path or (
                 DEFAULT_WTMPDB if self.wtmpdb else None)):
             left.wtmpdb, left.wtmpdb_path = False, None
-        if others.lastlog2 is not None and others.lastlog2 == (self.lastlog2_path or (
+        if _same_database(others.lastlog2, self.lastlog2_path or (
                 DEFAULT_LASTLOG2 if self.lastlog2 else None)):
             left.lastlog2, left.lastlog2_path = False, None
         return left
+
+
+def _same_database(theirs: str | None, ours: str | None) -> bool:
+    """Whether two modules write one database: the same path (both modules' default
+    is one), or two names of one file (Debian 13 links /var/lib/wtmpdb/wtmp.db to
+    /var/log/wtmp.db)."""
+    if theirs is None or ours is None:
+        return False
+    if theirs == ours:
+        return True
+    try:
+        one, other = posix.stat(theirs), posix.stat(ours)
+    except OSError:
+        return False
+    return (one.st_dev, one.st_ino) == (other.st_dev, other.st_ino)
 
 
 # Parsed option lists, by their words: a host runs the same pam.d lines again

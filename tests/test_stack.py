@@ -87,3 +87,15 @@ def test_options_leave_to_the_others_only_what_they_write() -> None:
     assert opts.leaving(stack.NONE) is opts
     kept = parse(("wtmpdb", "ignore_others"))
     assert kept.leaving(stack.Others(wtmp=True, wtmpdb=DEFAULT_WTMPDB)) is kept
+
+
+def test_a_database_under_two_names_is_one(tmp_path: Path) -> None:
+    """pam_wtmpdb writing database=/var/log/wtmp.db and the module writing the link to it
+    (Debian 13 has /var/lib/wtmpdb/wtmp.db -> /var/log/wtmp.db): left to pam_wtmpdb."""
+    real = tmp_path / "wtmp.db"
+    real.write_bytes(b"")
+    (tmp_path / "link.db").symlink_to(real)
+    opts = parse((f"wtmpdb={tmp_path / 'link.db'}",))
+    assert opts.leaving(stack.Others(wtmpdb=str(real))).wtmpdb_path is None
+    assert opts.leaving(stack.Others(wtmpdb=str(tmp_path / "other.db"))).wtmpdb_path == str(
+        tmp_path / "link.db")
