@@ -7,10 +7,13 @@ ROOT holds ``pam.d``, ``run`` and ``log``; they are mounted over /etc/pam.d,
 and our PAM services, and the machine's own are never touched.  When ROOT
 has ``etc/passwd``, ``etc/shadow``, ``etc/group`` or ``etc/gshadow``, each is
 mounted over its /etc namesake (the sandbox's own users), and ROOT/home, when
-present, over /home.  /dev is a private copy with a /dev/log socket whose
-lines are appended to ROOT/syslog.  ROOT/lib/wtmpdb and ROOT/lib/lastlog are
-mounted over /var/lib/wtmpdb and /var/lib/lastlog where the machine has them
-(Debian 13's wtmpdb and lastlog2 databases).  Exits with the command's status; a
+present, over /home.  ROOT's copies of pam-auth-update's state, profiles and
+debconf database (``pamlib``, ``pamconfigs``, ``debconf``), when present, are
+mounted over the machine's, so that pam-auth-update may run in the namespace.
+/dev is a private copy with a /dev/log socket whose lines are appended to
+ROOT/syslog.  ROOT/lib/wtmpdb and ROOT/lib/lastlog are mounted over
+/var/lib/wtmpdb and /var/lib/lastlog where the machine has them (Debian 13's
+wtmpdb and lastlog2 databases).  Exits with the command's status; a
 SIGTERM is passed on to the command.
 """
 
@@ -27,6 +30,9 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
 # Where wtmpdb and lastlog2 keep their databases outside /var/log (under /var/lib).
 STATE_DIRS = ("wtmpdb", "lastlog")
+# What pam-auth-update reads and writes besides /etc/pam.d (see Sandbox.enable_profile).
+PAM_AUTH_UPDATE_DIRS = {"pamlib": "/var/lib/pam", "pamconfigs": "/usr/share/pam-configs",
+                        "debconf": "/var/cache/debconf"}
 
 
 def mount(*args: str) -> None:
@@ -110,6 +116,9 @@ def main() -> int:
             mount("--bind", f"{root}/lib/{name}", f"/var/lib/{name}")
     if os.path.isdir(f"{root}/home"):
         mount("--bind", f"{root}/home", "/home")
+    for name, machine in PAM_AUTH_UPDATE_DIRS.items():
+        if os.path.isdir(f"{root}/{name}"):
+            mount("--bind", f"{root}/{name}", machine)
     private_dev(root)
     collector = SyslogCollector(root)
     try:

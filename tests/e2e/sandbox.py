@@ -4,6 +4,7 @@ group, gshadow and /home), in a mount namespace of their own (see nsexec.py)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -21,7 +22,7 @@ from stockreaders import READER_ENV
 
 import pam_pyutmp.pam_module
 
-from .nsexec import STATE_DIRS
+from .nsexec import PAM_AUTH_UPDATE_DIRS, STATE_DIRS
 
 NSEXEC = Path(__file__).with_name("nsexec.py")
 PTYDRIVE = Path(__file__).with_name("ptydrive.py")
@@ -35,6 +36,10 @@ HOST_SOURCE = Path(__file__).with_name("pam_host.c")
 # the tests that show why the project does not use it.
 LOADERS = ("pam_python", "native")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
+# The profile `install.sh --enable system` installs, and the module path in it.
+PROFILE = REPO / "pam.d" / "pam-configs" / "pyutmp"
+INSTALLED_MODULE = "/usr/local/lib/security/pam_pyutmp.so"
+INCLUDE_LINE = "session include pyutmp"  # what `install.sh --enable SERVICE` adds
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,17 @@ def _ids_in_use(path: Path, field: int) -> set[int]:
         if len(parts) > field and parts[field].isdigit():
             ids.add(int(parts[field]))
     return ids
+
+
+def password_hash(password: str) -> str:
+    """``password`` hashed for a shadow entry (SHA-512 crypt) by libcrypt, the library
+    pam_unix checks it with: Python 3.13 has no crypt module."""
+    libcrypt = ctypes.CDLL("libcrypt.so.1")
+    libcrypt.crypt.restype = ctypes.c_char_p
+    libcrypt.crypt.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+    hashed: bytes | None = libcrypt.crypt(password.encode(), b"$6$pyutmp.test$")
+    assert hashed and hashed.startswith(b"$6$"), hashed
+    return hashed.decode()
 
 
 def build_native_module(output: Path, *extra: str) -> Path:
@@ -93,6 +109,10 @@ class Sandbox:
     def lastlog(self) -> Path:
         return self.root / "log" / "lastlog"
 
+    @property
+    def btmp(self) -> Path:
+        return self.root / "log" / "btmp"
+
     @classmethod
     def create(cls, root: Path, loader: str = "native",
                native_module: Path | None = None) -> Sandbox:
@@ -123,9 +143,39 @@ class Sandbox:
         module = str(self.native_module) if native else f"pam_python.so {MODULE}"
         return f"session {control} {module} {options}".rstrip() + "\n"
 
-    def add_user(self, name: str, shell: str = "/bin/sh", uid: int | None = None) -> User:
+    def machine_services(self, *names: str) -> None:
+        """The machine's own /etc/pam.d files ``names`` and common-* (pam-auth-update's
+        layout), less the include line `install.sh --enable SERVICE` may have added."""
+        for path in sorted(Path("/etc/pam.d").iterdir()):
+            if path.is_file() and (path.name in names or path.name.startswith("common-")):
+                lines = path.read_text().splitlines(keepends=True)
+                self.service(path.name, "".join(line for line in lines
+                                                if line.strip() != INCLUDE_LINE))
+
+    def enable_profile(self) -> subprocess.CompletedProcess[str]:
+        """The module enabled as `install.sh --enable system` enables it: the real
+        pam-auth-update, run in the namespace on copies of its state, profiles and
+        debconf database, enables the project's profile (pam.d/pam-configs/pyutmp) with
+        this sandbox's pam_pyutmp.so for the installed one.  Call machine_services first:
+        pam-auth-update rewrites the common-* files it finds."""
+        module = str(self.native_module)
+        # pam-auth-update turns "end" anywhere in a line's control and module path into
+        # a jump count: such a path would not be the module's any more.
+        assert self.loader == "native" and "end" not in module, module
+        for name, machine in PAM_AUTH_UPDATE_DIRS.items():
+            if Path(machine).is_dir():
+                subprocess.run(["cp", "-a", machine, str(self.root / name)], check=True)
+        profile = self.root / "pamconfigs" / "pyutmp"
+        profile.write_text(PROFILE.read_text().replace(INSTALLED_MODULE, module))
+        profile.chmod(0o644)
+        return self.run(["pam-auth-update", "--enable", "pyutmp"],
+                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+    def add_user(self, name: str, shell: str = "/bin/sh", uid: int | None = None,
+                 password: str | None = None) -> User:
         """A user of this sandbox only, with a home of its own under ROOT/home, and
-        ``uid`` as its uid and gid (default: the first free from 3000).
+        ``uid`` as its uid and gid (default: the first free from 3000); with
+        ``password``, one pam_unix accepts (else none: only root can su to it).
 
         The first call copies the machine's passwd, shadow, group and gshadow
         into ROOT/etc; nsexec mounts them over /etc inside the namespace, so
@@ -147,9 +197,10 @@ class Sandbox:
         (self.root / "home").chmod(0o755)
         os.chown(home, uid, uid)
         home.chmod(0o755)
+        secret = password_hash(password) if password else "*"
         lines = {
             "passwd": f"{name}:x:{uid}:{uid}:pam_pyutmp test user:/home/{name}:{shell}",
-            "shadow": f"{name}:*:19000:0:99999:7:::",
+            "shadow": f"{name}:{secret}:19000:0:99999:7:::",
             "group": f"{name}:x:{uid}:",
             "gshadow": f"{name}:!::",
         }
