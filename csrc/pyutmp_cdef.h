@@ -61,7 +61,7 @@ int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
                        int lock_timeout_ms);
 int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
-                       int lock_timeout_ms, long gid);
+                       int lock_timeout_ms);
 int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *out);
 int pyutmp_lastlog_read(const char *path, uint32_t uid, struct pyutmp_lastlog *out,
                         int *found);

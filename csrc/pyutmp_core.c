@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <lastlog.h>
 #include <paths.h>
 #include <pthread.h>
@@ -432,23 +433,32 @@ int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
     return err;
 }
 
-/* Makes a missing btmp as Debian's base-files does: 0660, owner root, the utmp
- * group (gid; -1: none, then 0600).  O_EXCL: an existing file is never touched. */
-static int create_private(const char *path, long gid)
+/* Makes a missing file as Debian's base-files makes lastlog and btmp: owner root,
+ * group utmp, mode with_group; where there is no utmp group, group root and mode
+ * alone (the group's bits of with_group cleared).  Whatever the caller's groups
+ * and umask (su runs as the user's group).  O_EXCL: an existing file is never
+ * touched; O_NOFOLLOW: nor one through a link. */
+static int create_missing(const char *path, mode_t with_group, mode_t alone)
 {
+    struct group group, *utmp = NULL;
+    char buffer[4096];
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
     int err = 0;
 
     if (fd < 0)
         return errno == EEXIST ? 0 : errno;
-    if (gid >= 0 && (fchown(fd, 0, (gid_t)gid) != 0 || fchmod(fd, 0660) != 0))
+    if (getgrnam_r("utmp", &group, buffer, sizeof(buffer), &utmp) != 0)
+        utmp = NULL;
+    if (fchown(fd, 0, utmp ? utmp->gr_gid : 0) != 0 || fchmod(fd, utmp ? with_group : alone) != 0)
         err = errno;
     close(fd);
+    if (err)
+        (void)unlink(path); /* never leave a file with other owners or modes */
     return err;
 }
 
 int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
-                       int lock_timeout_ms, long gid)
+                       int lock_timeout_ms)
 {
     struct utmpx u;
     struct stat st;
@@ -456,7 +466,7 @@ int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
 
     if (err)
         return err;
-    err = create_private(path, gid);
+    err = create_missing(path, 0660, 0600);
     if (err)
         return err;
     fd = open_locked(path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0, 0, lock_timeout_ms, &st);
@@ -531,8 +541,10 @@ int pyutmp_lastlog_write(const char *path, uint32_t uid,
     memcpy(ll.ll_line, rec->line, sizeof(ll.ll_line));
     memcpy(ll.ll_host, rec->host, sizeof(ll.ll_host));
 
-    fd = open_locked(path, O_RDWR | O_CREAT | O_NOFOLLOW, off, (off_t)sizeof(ll),
-                     lock_timeout_ms, &st);
+    err = create_missing(path, 0664, 0644);
+    if (err)
+        return err;
+    fd = open_locked(path, O_RDWR | O_NOFOLLOW, off, (off_t)sizeof(ll), lock_timeout_ms, &st);
     if (fd < 0)
         return -fd;
     had = pread(fd, &old, sizeof(old), off);

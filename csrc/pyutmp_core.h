@@ -97,10 +97,10 @@ int pyutmp_slot_holds(const struct pyutmp_record *slots, size_t count,
                       const struct pyutmp_record *rec, int put_matches_line);
 int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
                        int lock_timeout_ms);
-/* Appends a failed login to btmp, which is made 0660 root:gid when missing;
+/* Appends a failed login to btmp, which is made 0660 root:utmp when missing;
  * EPERM, nothing written, when others may read or write it. */
 int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
-                       int lock_timeout_ms, long gid);
+                       int lock_timeout_ms);
 int pyutmp_decode(const unsigned char *raw, size_t len, struct pyutmp_record *out);
 int pyutmp_lastlog_read(const char *path, uint32_t uid, struct pyutmp_lastlog *out,
                         int *found);

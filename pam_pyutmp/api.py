@@ -226,8 +226,6 @@ def put_btmp(
     line is the service's name.  A missing btmp is made 0660 root:utmp; one that
     others may read is refused (BtmpError), nothing written.
     """
-    import grp  # on the failure path only
-
     name = clean_info("user", user, USER_SIZE).value
     line = tty_line(tty) or clean_info("service", service or NOTTY_LABEL, LINE_SIZE).value
     cleaned_host = clean_host(host)
@@ -237,11 +235,7 @@ def put_btmp(
                     line_id(line).decode("utf-8", "surrogateescape"),
                     name.decode("utf-8", "surrogateescape"), cleaned_host.value.decode(),
                     0, tv_sec, tv_usec, host_address(cleaned_host.value))
-    try:
-        gid: int | None = grp.getgrnam("utmp").gr_gid
-    except KeyError:
-        gid = None
-    utmpfile.append_btmp(path_or_default(btmp_path, DEFAULT_BTMP), record, gid)
+    utmpfile.append_btmp(path_or_default(btmp_path, DEFAULT_BTMP), record)
     return record
 
 

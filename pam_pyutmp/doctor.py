@@ -455,7 +455,7 @@ def _check_file(system: _System, what: str, target: str, created: bool, utmp_gid
     except FileNotFoundError:
         if created:
             yield Finding("file", OK, f"{what} {path} is not there yet: the first login "
-                                      "creates it (0644)")
+                                      "creates it (0664 root:utmp)")
         else:
             yield Finding("file", FAIL, f"{what} {path} is missing: the module never creates "
                                         f"it (a missing {what} means accounting is off), so "

@@ -96,13 +96,11 @@ def append_wtmp(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_M
     check(code, WtmpError, "cannot append to wtmp", path)
 
 
-def append_btmp(path: str, record: Record, gid: int | None,
-                lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
+def append_btmp(path: str, record: Record, lock_timeout_ms: int = LOCK_TIMEOUT_MS) -> None:
     """Append one whole failed-login record to btmp, or nothing at all.  A missing
-    btmp is made 0660 root:``gid`` (0600 without a gid); one that others may read
-    is refused, as it holds whatever was typed as a user name."""
-    code = lib.pyutmp_btmp_append(path.encode(), record.to_c(), lock_timeout_ms,
-                                  -1 if gid is None else gid)
+    btmp is made 0660 root:utmp (0600 root:root without a utmp group); one that
+    others may read is refused, as it holds whatever was typed as a user name."""
+    code = lib.pyutmp_btmp_append(path.encode(), record.to_c(), lock_timeout_ms)
     if code == errno.EPERM:
         raise BtmpError(code, "refusing to add to btmp: others may read or write it (it holds "
                               "whatever was typed as a user name); chmod 0660", path)

@@ -152,3 +152,25 @@ def test_failed_since_reads_back_only_to_the_previous_login(tmp_path: Path) -> N
     assert utmpfile.failed_since(str(btmp), "root", new.tv_sec + 1) == (0, None)
     count, latest = utmpfile.failed_since(str(btmp), "root", old.tv_sec)
     assert (count, latest) == (2, new)
+
+
+def test_files_the_module_makes_are_root_utmp_whatever_the_callers_group_and_umask(
+        tmp_path: Path) -> None:
+    """lastlog and btmp made by a login of su, which runs with the user's group and umask:
+    still owner root, group utmp, 0664 and 0660, as Debian's base-files makes them."""
+    tmp_path.chmod(0o777)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.umask(0o077)
+            os.setegid(65534)
+            pam_pyutmp.put_lastlog_entry("su", "root", "pts/1", "", uid=0,
+                                         lastlog_path=tmp_path / "lastlog")
+            pam_pyutmp.put_btmp("root", "", "", service="su", btmp_path=tmp_path / "btmp")
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    utmp_gid = grp.getgrnam("utmp").gr_gid
+    for name, mode in (("lastlog", 0o664), ("btmp", 0o660)):
+        st = (tmp_path / name).stat()
+        assert (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid) == (mode, 0, utmp_gid), name
