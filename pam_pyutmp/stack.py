@@ -27,7 +27,7 @@ _DEPTH_MAX = 8  # includes within includes, as libpam bounds substacks
 
 
 class ModuleLine(Value):
-    """A session line of the stack: the module's file name and its arguments."""
+    """A module line of the stack: the module's file name, its arguments, where it is."""
 
     _fields = ("module", "args", "file", "number")
     __slots__ = _fields
