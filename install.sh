@@ -5,11 +5,13 @@
 #   sudo ./install.sh --enable su[,svc]    install, then add "session include pyutmp"
 #                                          to /etc/pam.d/su (and /etc/pam.d/svc)
 #   sudo ./install.sh --enable system      install, then put the module into every
-#                                          interactive session the distribution's way:
-#                                          the pam-auth-update profile "pyutmp"
-#                                          (/usr/share/pam-configs/pyutmp), enabled
+#                                          interactive session and every failed login
+#                                          the distribution's way: the pam-auth-update
+#                                          profiles pyutmp (common-session) and
+#                                          pyutmp-authfail (common-auth), enabled
+#   sudo ./install.sh --enable failed-logins   the second profile alone
 #   sudo ./install.sh --disable su[,svc]   remove that line from those services
-#   sudo ./install.sh --disable system     disable the pam-auth-update profile
+#   sudo ./install.sh --disable system     disable both profiles (failed-logins: the second)
 #   sudo ./install.sh --uninstall          disable every service and the profile, remove
 #                                          what was installed
 #   sudo ./install.sh --package-only       only the system packages and the Python package
@@ -41,7 +43,6 @@ INCLUDE_LINE="session include $INCLUDE"
 MODULE_DIR=/usr/local/lib/security
 MODULE_FILE=$MODULE_DIR/pam_pyutmp.py  # pam_python.so's module file, of older installs
 MODULE_SO=$MODULE_DIR/pam_pyutmp.so
-PROFILE=/usr/share/pam-configs/$INCLUDE  # pam-auth-update's profile, for --enable system
 MAN_FILE=/usr/local/share/man/man8/pam_pyutmp.8
 CLI_MAN_FILE=/usr/local/share/man/man1/pyutmp.1
 BACKUP_DIR=/var/backups/pam_pyutmp
@@ -50,7 +51,8 @@ DIST=pam_pyutmp
 DRY_RUN=0
 ACTION=install
 SERVICES=()
-SYSTEM=0       # --enable/--disable system: the pam-auth-update profile
+SYSTEM=0       # --enable/--disable system: both pam-auth-update profiles
+FAILED=0       # --enable/--disable failed-logins: the authfail profile alone
 ARGS=("$@")
 WORK=""        # temp dir of this run, removed at exit
 TMP_FILE=""    # a half-written file next to its destination, removed on failure
@@ -83,11 +85,12 @@ add_services() {
     for svc in "${parts[@]}"; do
         [ -n "$svc" ] || continue
         if [ "$svc" = system ]; then SYSTEM=1; continue; fi
+        if [ "$svc" = failed-logins ]; then FAILED=1; continue; fi
         [[ $svc =~ ^[A-Za-z0-9_][A-Za-z0-9_.+-]*$ ]] || die "not a PAM service name: '$svc'"
         [ "$svc" != "$INCLUDE" ] || die "'$INCLUDE' is the include file itself, not a service"
         [[ " ${SERVICES[*]} " == *" $svc "* ]] || SERVICES+=("$svc")
     done
-    [ ${#SERVICES[@]} -gt 0 ] || [ "$SYSTEM" = 1 ] \
+    [ ${#SERVICES[@]} -gt 0 ] || [ "$SYSTEM" = 1 ] || [ "$FAILED" = 1 ] \
         || die "no service named in '$list' (e.g. --$ACTION su, or --$ACTION system)"
 }
 
@@ -561,48 +564,78 @@ check_disable_targets() {
     done
 }
 
-# --- system-wide: the pam-auth-update profile ------------------------------------
+# --- system-wide: the pam-auth-update profiles -----------------------------------
 
-PROFILE_NAME=$INCLUDE
-COMMON_SESSION=$PAMD/common-session
+CONFIGS=/usr/share/pam-configs
+SESSION_PROFILE=$INCLUDE           # sessions: the session line in common-session
+AUTH_PROFILE=$INCLUDE-authfail     # failed logins: the authfail line in common-auth
 
 need_pam_auth_update() {
     command -v pam-auth-update >/dev/null 2>&1 \
-        || die "--$ACTION system needs pam-auth-update (Debian's libpam-runtime); elsewhere" \
-               "add '$INCLUDE_LINE' to each service by hand or with --$ACTION SERVICE"
+        || die "--$ACTION system and failed-logins need pam-auth-update (Debian's" \
+               "libpam-runtime); elsewhere add the lines by hand (README)"
 }
 
-# The profile's session line is the include file's module line, so both give the
-# same options.
-enable_system() {
-    local line
+# enable_profile NAME FILE: install the profile and enable it; FILE is the common-*
+# file that must then hold the module.  The session profile's line is the include
+# file's module line, so both give the same options.
+enable_profile() {
+    local name=$1 common=$PAMD/$2 line
     need_pam_auth_update
-    put_file "$(fitted "$SRC/pam.d/pam-configs/$PROFILE_NAME")" "$PROFILE"
-    if would "enable the pam-auth-update profile $PROFILE_NAME (common-session)"; then return 0; fi
-    DEBIAN_FRONTEND=noninteractive pam-auth-update --enable "$PROFILE_NAME" \
-        || die "pam-auth-update --enable $PROFILE_NAME failed"
-    line=$(grep -n "$MODULE_SO" "$COMMON_SESSION" | head -n 1 || true)
-    [ -n "$line" ] || die "pam-auth-update left $COMMON_SESSION without the module: it keeps" \
-        "a file with local changes as it is; run 'pam-auth-update' and select pam_pyutmp"
-    say "enabled system-wide: $COMMON_SESSION line ${line%%:*}, for interactive sessions" \
-        "(common-session-noninteractive, which cron and sudo use, is left alone)"
+    put_file "$(fitted "$SRC/pam.d/pam-configs/$name")" "$CONFIGS/$name"
+    if would "enable the pam-auth-update profile $name ($common)"; then return 0; fi
+    DEBIAN_FRONTEND=noninteractive pam-auth-update --enable "$name" \
+        || die "pam-auth-update --enable $name failed"
+    line=$(grep -n "$MODULE_SO" "$common" | head -n 1 || true)
+    [ -n "$line" ] || die "pam-auth-update left $common without the module: it keeps a" \
+        "file with local changes as it is; run 'pam-auth-update' and select $name"
+    say "enabled system-wide: $common line ${line%%:*} (profile $name)"
+}
+
+disable_profile() {
+    local name=$1
+    if [ ! -f "$CONFIGS/$name" ]; then
+        say "not enabled system-wide: no $CONFIGS/$name; nothing changed"
+        return 0
+    fi
+    need_pam_auth_update
+    if would "disable the pam-auth-update profile $name"; then return 0; fi
+    DEBIAN_FRONTEND=noninteractive pam-auth-update --disable "$name" \
+        || die "pam-auth-update --disable $name failed"
+    say "disabled system-wide: the profile $name is off"
+}
+
+enable_system() {
+    enable_profile "$SESSION_PROFILE" common-session
+    say "interactive sessions only: common-session-noninteractive, which cron and sudo" \
+        "use, is left alone"
     for svc in $(grep -lx -- "$INCLUDE_LINE" "$PAMD"/* 2>/dev/null || true); do
         warn "$svc has '$INCLUDE_LINE' as well: where it also includes common-session the" \
              "module is in its stack twice (only the first records);" \
              "./install.sh --disable $(basename "$svc") removes that line"
     done
+    enable_profile "$AUTH_PROFILE" common-auth
 }
 
 disable_system() {
-    if [ ! -f "$PROFILE" ]; then
-        say "not enabled system-wide: no $PROFILE; nothing changed"
-        return 0
+    disable_profile "$SESSION_PROFILE"
+    disable_profile "$AUTH_PROFILE"
+}
+
+# A service whose authentication is common-auth's has its failed attempts recorded
+# there, for every service that includes it: say how, once.
+failed_logins_hint() {
+    local svc=$1
+    [ ! -f "$CONFIGS/$AUTH_PROFILE" ] || return 0
+    if grep -Eq '^[[:space:]]*(@include[[:space:]]+common-auth|-?auth[[:space:]]+(include|substack)[[:space:]]+common-auth)([[:space:]]|$)' \
+            "$PAMD/$svc"; then
+        say "failed logins of $svc: its authentication is common-auth's;" \
+            "'./install.sh --enable failed-logins' records them there (for every service" \
+            "that includes it; su, login and sshd record their own)"
+    else
+        say "failed logins of $svc: put the authfail line after its authentication by hand" \
+            "(README, Failed logins)"
     fi
-    need_pam_auth_update
-    if would "disable the pam-auth-update profile $PROFILE_NAME"; then return 0; fi
-    DEBIAN_FRONTEND=noninteractive pam-auth-update --disable "$PROFILE_NAME" \
-        || die "pam-auth-update --disable $PROFILE_NAME failed"
-    say "disabled system-wide: the profile $PROFILE_NAME is off"
 }
 
 # --- uninstall --------------------------------------------------------------------
@@ -613,8 +646,9 @@ uninstall_all() {
         if [ ! -f "$file" ] || [ -L "$file" ]; then continue; fi
         svc=$(basename "$file")
         [ "$svc" != "$INCLUDE" ] || continue
-        # pam-auth-update wrote the line of our profile there; disabling it takes it out.
-        if [ -f "$PROFILE" ] && [[ $svc == common-* ]]; then continue; fi
+        # pam-auth-update wrote the lines of our profiles there; disabling takes them out.
+        if [[ $svc == common-* ]] && { [ -f "$CONFIGS/$SESSION_PROFILE" ] \
+                || [ -f "$CONFIGS/$AUTH_PROFILE" ]; }; then continue; fi
         if our_line "$file" >/dev/null; then enabled+=("$svc"); fi
         if use=$(other_use "$file"); then others+=("$file line $use"); fi
     done
@@ -626,13 +660,14 @@ uninstall_all() {
     fi
     for svc in "${enabled[@]}"; do disable_service "$svc"; done
     [ ${#enabled[@]} -gt 0 ] || say "no service includes $INCLUDE"
-    if [ -f "$PROFILE" ]; then
-        disable_system
-        if ! would "remove $PROFILE"; then
-            rm -f -- "$PROFILE"
-            say "removed $PROFILE"
+    for file in "$CONFIGS/$SESSION_PROFILE" "$CONFIGS/$AUTH_PROFILE"; do
+        [ -f "$file" ] || continue
+        disable_profile "$(basename "$file")"
+        if ! would "remove $file"; then
+            rm -f -- "$file"
+            say "removed $file"
         fi
-    fi
+    done
     remove_pam_python_module
     for file in "$PAMD/$INCLUDE" "$MODULE_SO" "$MAN_FILE" "$CLI_MAN_FILE"; do
         if [ ! -e "$file" ] && [ ! -L "$file" ]; then
@@ -683,11 +718,21 @@ case "$ACTION" in
         for svc in "${SERVICES[@]}"; do service_file "$svc" >/dev/null; done
         install_all
         for svc in "${SERVICES[@]}"; do enable_service "$svc"; done
-        if [ "$SYSTEM" = 1 ]; then enable_system; fi ;;
+        if [ "$SYSTEM" = 1 ]; then
+            enable_system
+        elif [ "$FAILED" = 1 ]; then
+            enable_profile "$AUTH_PROFILE" common-auth
+        else
+            for svc in "${SERVICES[@]}"; do failed_logins_hint "$svc"; done
+        fi ;;
     disable)
         check_disable_targets
         for svc in "${SERVICES[@]}"; do disable_service "$svc"; done
-        if [ "$SYSTEM" = 1 ]; then disable_system; fi ;;
+        if [ "$SYSTEM" = 1 ]; then
+            disable_system
+        elif [ "$FAILED" = 1 ]; then
+            disable_profile "$AUTH_PROFILE"
+        fi ;;
     uninstall)
         uninstall_all ;;
 esac

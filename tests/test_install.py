@@ -392,8 +392,9 @@ def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_b
     done = box.installed_ok("--enable", "system")
 
     assert "enabled system-wide" in done.stdout
-    assert (box.state / "pamconfigs" / "pyutmp").read_bytes() == fitted(
-        REPO / "pam.d" / "pam-configs" / "pyutmp")
+    for name in ("pyutmp", "pyutmp-authfail"):
+        assert (box.state / "pamconfigs" / name).read_bytes() == fitted(
+            REPO / "pam.d" / "pam-configs" / name)
     assert MODULE_SO in (box.pamd / "common-session").read_text()
     assert MODULE_SO not in (box.pamd / "common-session-noninteractive").read_text()
     # The auth part among the primary modules, which jump over it on success.
@@ -410,6 +411,28 @@ def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_b
     after = box.snapshot(times=False)
     assert after["pamd"] == before["pamd"]
     assert after["pamconfigs"] == before["pamconfigs"]
+
+
+def test_enable_failed_logins_alone_is_the_authfail_line_in_common_auth(box: Box) -> None:
+    """`--enable failed-logins` enables the authfail profile alone: common-auth gets the
+    line, common-session nothing; `--enable SERVICE` of a service whose authentication is
+    common-auth's says how its failed logins are recorded; `--disable failed-logins` gives
+    pam.d back as it was."""
+    if not (box.state / "pamconfigs").is_dir() or shutil.which("pam-auth-update") is None:
+        pytest.skip("pam-auth-update is not on this machine")
+    (box.pamd / SERVICE).write_text(SERVICE_TEXT.replace("auth     required pam_permit.so",
+                                                         "@include common-auth"))
+    hinted = box.installed_ok("--enable", SERVICE)
+    assert "--enable failed-logins" in hinted.stdout
+    before = box.snapshot(times=False)["pamd"]
+
+    box.installed_ok("--enable", "failed-logins")
+    assert f"{MODULE_SO} authfail" in (box.pamd / "common-auth").read_text()
+    assert MODULE_SO not in (box.pamd / "common-session").read_text()
+    assert not (box.state / "pamconfigs" / "pyutmp").exists()
+
+    box.installed_ok("--disable", "failed-logins")
+    assert box.snapshot(times=False)["pamd"] == before
 
 
 def test_include_file_holds_the_one_module_line() -> None:

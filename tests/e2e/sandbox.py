@@ -36,8 +36,10 @@ HOST_SOURCE = Path(__file__).with_name("pam_host.c")
 # the tests that show why the project does not use it.
 LOADERS = ("pam_python", "native")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
-# The profile `install.sh --enable system` installs, and the module path in it.
-PROFILE = REPO / "pam.d" / "pam-configs" / "pyutmp"
+# The module path in the profiles and the include file install.sh installs.
+# The pam-auth-update profiles install.sh --enable system enables: sessions, failed logins.
+PROFILE_DIR = REPO / "pam.d" / "pam-configs"
+PROFILES = ("pyutmp", "pyutmp-authfail")
 INSTALLED_MODULE = "/usr/local/lib/security/pam_pyutmp.so"
 INCLUDE_LINE = "session include pyutmp"  # what `install.sh --enable SERVICE` adds
 
@@ -155,7 +157,7 @@ class Sandbox:
     def enable_profile(self) -> subprocess.CompletedProcess[str]:
         """The module enabled as `install.sh --enable system` enables it: the real
         pam-auth-update, run in the namespace on copies of its state, profiles and
-        debconf database, enables the project's profile (pam.d/pam-configs/pyutmp) with
+        debconf database, enables the project's profiles (pam.d/pam-configs/) with
         this sandbox's pam_pyutmp.so for the installed one.  Call machine_services first:
         pam-auth-update rewrites the common-* files it finds."""
         module = str(self.native_module)
@@ -165,10 +167,11 @@ class Sandbox:
         for name, machine in PAM_AUTH_UPDATE_DIRS.items():
             if Path(machine).is_dir():
                 subprocess.run(["cp", "-a", machine, str(self.root / name)], check=True)
-        profile = self.root / "pamconfigs" / "pyutmp"
-        profile.write_text(PROFILE.read_text().replace(INSTALLED_MODULE, module))
-        profile.chmod(0o644)
-        return self.run(["pam-auth-update", "--enable", "pyutmp"],
+        for name in PROFILES:
+            profile = self.root / "pamconfigs" / name
+            profile.write_text((PROFILE_DIR / name).read_text().replace(INSTALLED_MODULE, module))
+            profile.chmod(0o644)
+        return self.run(["pam-auth-update", "--enable", *PROFILES],
                         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
     def add_user(self, name: str, shell: str = "/bin/sh", uid: int | None = None,
