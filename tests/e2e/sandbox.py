@@ -36,8 +36,8 @@ HOST_SOURCE = Path(__file__).with_name("pam_host.c")
 # the tests that show why the project does not use it.
 LOADERS = ("pam_python", "native")
 ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow")
-# The module path in the profiles and the include file install.sh installs.
-# The pam-auth-update profiles install.sh --enable system enables: sessions, failed logins.
+# The pam-auth-update profiles install.sh --enable system enables (sessions, failed
+# logins), and the module path in them.
 PROFILE_DIR = REPO / "pam.d" / "pam-configs"
 PROFILES = ("pyutmp", "pyutmp-authfail")
 INSTALLED_MODULE = "/usr/local/lib/security/pam_pyutmp.so"
