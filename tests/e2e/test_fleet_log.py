@@ -23,7 +23,7 @@ from pam_pyutmp import syslogger
 from .rsyslog import Rsyslog, Unavailable, unpacked
 from .sandbox import REPO, Sandbox, build_host
 
-# 1000 sessions at once take about 30 s here (2 cores, kept busy).
+# 1000 sessions at once take about 5 s here (2 cores, kept busy).
 SESSIONS = int(os.environ.get("PYUTMP_FLEET_SESSIONS", "1000"))
 MAX_SLEEP_MS = 200  # how long a storm session stays open, at most
 COLLECTED = "/var/log/pam_pyutmp.json"  # the collector's file, as the sandbox sees it
