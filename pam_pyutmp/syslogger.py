@@ -70,12 +70,14 @@ def escape(text: str) -> str:
 
 
 def fields(**values: object) -> str:
-    """``key=value`` pairs for log shippers; values with spaces or quotes are quoted."""
+    """``key=value`` pairs for log shippers; a value that is empty or has a space, quote,
+    "=" or backslash is quoted, its backslashes and quotes escaped with a backslash."""
     texts = ["" if value is None else _capped(str(value)) for value in values.values()]
     joined = "".join(texts)
-    # Printable text without a space, quote or "=" in any value: the common case,
-    # checked once for the whole line at C speed.  Then only an empty value is quoted.
-    if joined.isprintable() and " " not in joined and '"' not in joined and "=" not in joined:
+    # Printable text without a space, quote, "=" or backslash in any value: the common
+    # case, checked once for the whole line at C speed.  Then only an empty value is quoted.
+    if (joined.isprintable() and " " not in joined and '"' not in joined and "=" not in joined
+            and "\\" not in joined):
         return " ".join([f"{key}={text or _EMPTY}" for key, text in zip(values, texts)])
     return " ".join([f"{key}={_value(text)}" for key, text in zip(values, texts)])
 
@@ -91,9 +93,12 @@ def _value(value: str) -> str:
     text = escape(value)
     # One word exactly when it is not empty and has no whitespace (split() knows
     # the same whitespace as isspace(); printable text has no other than the
-    # space), quote or "=".
+    # space), quote, "=" or backslash.  A backslash is quoted too (and so escaped):
+    # a reader that takes \ as the escape character everywhere, as liblognorm's
+    # string parser does, would otherwise drop the one of an escaped control
+    # character (\x1b).
     one_word = " " not in text if text.isprintable() else len(text.split()) == 1
-    if text and one_word and '"' not in text and "=" not in text:
+    if text and one_word and '"' not in text and "=" not in text and "\\" not in text:
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

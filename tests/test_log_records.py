@@ -114,3 +114,17 @@ def test_a_full_queue_costs_one_bounded_wait_and_is_counted(tmp_path: Path,
     filler.close()
     assert syslogger.SEND_TIMEOUT <= waited < syslogger.SEND_TIMEOUT + 2
     assert Path(syslogger.LOST_FILE).stat().st_size == 1
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ({"user": "a\\b", "tty": "x"}, 'user="a\\\\b" tty=x'),
+    ({"user": "evil\x1b[2J", "host": ""}, 'user="evil\\\\x1b[2J" host=""'),
+    ({"user": "tab\tuser"}, 'user="tab\\\\x09user"'),
+    ({"host": "ends\\"}, 'host="ends\\\\"'),
+])
+def test_a_value_with_a_backslash_is_quoted_and_its_backslash_escaped(
+        values: dict[str, str], expected: str) -> None:
+    """Every backslash of a line is inside quotes and escaped, those of \\xNN too: a reader
+    that takes a backslash as the escape character everywhere (liblognorm's string parser,
+    the collector of the fleet recipe) reads back the value as written, not "evilx1b[2J"."""
+    assert syslogger.fields(**values) == expected

@@ -128,7 +128,7 @@ def test_non_utf8_user_is_user_unknown_not_a_crash(sandbox: Sandbox) -> None:
     status, out = pamtester(sandbox, b"r\xffoot")
     assert status == 1 and USER_UNKNOWN in out
     lines = sandbox.our_syslog()
-    assert any("unknown user" in line and "user=r\\xffoot " in line for line in lines), lines
+    assert any("unknown user" in line and 'user="r\\\\xffoot" ' in line for line in lines), lines
 
 
 def test_non_utf8_tty_gets_a_tty_less_slot(sandbox: Sandbox) -> None:
