@@ -234,16 +234,30 @@ def _count_lost(count: int) -> None:
     except OSError:
         pass
     try:
+        # 0600: no other user may open it, and so none may hold its lock.
         fd = posix.open(LOST_FILE, posix.O_WRONLY | posix.O_APPEND | posix.O_CREAT
-                        | posix.O_NOFOLLOW | posix.O_CLOEXEC | posix.O_NONBLOCK, 0o644)
+                        | posix.O_NOFOLLOW | posix.O_CLOEXEC | posix.O_NONBLOCK, 0o600)
     except OSError:
         return
     try:
-        posix.write(fd, b"x" * count)
+        import fcntl  # only when something was lost
+
+        # Shared: adders do not wait for each other, only for a reporter between
+        # its reading and its emptying of the count, which would drop this add.
+        for _ in range(_LOCK_TRIES):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+        posix.write(fd, b"x" * count)  # held or not: counted as well as it can be
     except OSError:
         pass
     finally:
         posix.close(fd)
+
+
+_LOCK_TRIES = 100  # a reporter holds the lock for a stat and a truncate
 
 
 def _take_lost() -> int:
@@ -258,7 +272,9 @@ def _take_lost() -> int:
     try:
         import fcntl  # only when something was lost
 
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another reporter: let it
+        # Exclusive, never waited for: an adder or another reporter holds it, and a
+        # later record reports.
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         count = posix.fstat(fd).st_size
         posix.ftruncate(fd, 0)
         return count

@@ -128,3 +128,47 @@ def test_a_value_with_a_backslash_is_quoted_and_its_backslash_escaped(
     that takes a backslash as the escape character everywhere (liblognorm's string parser,
     the collector of the fleet recipe) reads back the value as written, not "evilx1b[2J"."""
     assert syslogger.fields(**values) == expected
+
+
+def test_a_report_never_empties_the_count_while_a_loss_is_being_added() -> None:
+    """An adder holds the count's lock (shared) while it appends: a reporter then leaves the
+    count as it is, and a later record reports all of it.  The file is root's alone (0600):
+    no other user can open it and hold its lock."""
+    import fcntl
+    import os
+    import stat
+
+    syslogger._count_lost(2)
+    assert stat.S_IMODE(os.stat(syslogger.LOST_FILE).st_mode) == 0o600
+    adder = os.open(syslogger.LOST_FILE, os.O_WRONLY)
+    try:
+        fcntl.flock(adder, fcntl.LOCK_SH)
+        assert syslogger._take_lost() == 0
+        assert os.stat(syslogger.LOST_FILE).st_size == 2
+    finally:
+        os.close(adder)
+    syslogger._count_lost(1)
+    assert syslogger._take_lost() == 3
+    assert syslogger._take_lost() == 0
+
+
+def test_a_loss_added_while_a_report_empties_the_count_is_kept() -> None:
+    """A reporter holds the lock (exclusive) between reading the count and emptying it: an
+    adder waits for it (a bounded wait), so its loss lands after the emptying, not in it."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    syslogger._count_lost(1)
+    reporter = os.open(syslogger.LOST_FILE, os.O_RDWR)
+    try:
+        fcntl.flock(reporter, fcntl.LOCK_EX)
+        adder = threading.Thread(target=syslogger._count_lost, args=(1,))
+        adder.start()
+        time.sleep(0.03)  # the adder is at the lock now
+        os.ftruncate(reporter, 0)  # the reporter empties what it has read
+    finally:
+        os.close(reporter)
+    adder.join(5)
+    assert os.stat(syslogger.LOST_FILE).st_size == 1
