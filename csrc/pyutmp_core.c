@@ -415,24 +415,6 @@ static int append_locked(int fd, const struct stat *st, const struct utmpx *u)
     return err;
 }
 
-int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
-                       int lock_timeout_ms)
-{
-    struct utmpx u;
-    struct stat st;
-    int fd, err = to_utmpx(rec, &u);
-
-    if (err)
-        return err;
-    /* Never created here: a missing wtmp means the administrator turned it off. */
-    fd = open_locked(path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0, 0, lock_timeout_ms, &st);
-    if (fd < 0)
-        return -fd;
-    err = append_locked(fd, &st, &u);
-    close_locked(fd);
-    return err;
-}
-
 /* Makes a missing file as Debian's base-files makes lastlog and btmp: owner root,
  * group utmp, mode with_group; where there is no utmp group, group root and mode
  * alone (the group's bits of with_group cleared).  Whatever the caller's groups
@@ -457,26 +439,39 @@ static int create_missing(const char *path, mode_t with_group, mode_t alone)
     return err;
 }
 
-int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
-                       int lock_timeout_ms)
+/* Appends rec to a file of utmp records under the C library's write lock.  wtmp
+ * is never created here (a missing wtmp means the administrator turned it off);
+ * btmp ("private") is made when missing, and refused (EPERM) when others may read
+ * or write it: it holds whatever was typed as a user name, passwords too. */
+static int append_record(const char *path, const struct pyutmp_record *rec,
+                         int lock_timeout_ms, int private)
 {
     struct utmpx u;
     struct stat st;
     int fd, err = to_utmpx(rec, &u);
 
-    if (err)
-        return err;
-    err = create_missing(path, 0660, 0600);
+    if (!err && private)
+        err = create_missing(path, 0660, 0600);
     if (err)
         return err;
     fd = open_locked(path, O_WRONLY | O_APPEND | O_NOFOLLOW, 0, 0, lock_timeout_ms, &st);
     if (fd < 0)
         return -fd;
-    /* It holds whatever was typed as a user name, passwords too: nothing goes
-     * into a btmp that every user may read. */
-    err = st.st_mode & (S_IROTH | S_IWOTH) ? EPERM : append_locked(fd, &st, &u);
+    err = private && (st.st_mode & (S_IROTH | S_IWOTH)) ? EPERM : append_locked(fd, &st, &u);
     close_locked(fd);
     return err;
+}
+
+int pyutmp_wtmp_append(const char *path, const struct pyutmp_record *rec,
+                       int lock_timeout_ms)
+{
+    return append_record(path, rec, lock_timeout_ms, 0);
+}
+
+int pyutmp_btmp_append(const char *path, const struct pyutmp_record *rec,
+                       int lock_timeout_ms)
+{
+    return append_record(path, rec, lock_timeout_ms, 1);
 }
 
 static off_t lastlog_offset(uint32_t uid)
