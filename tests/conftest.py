@@ -15,7 +15,8 @@ import stockreaders
 from pamfakes import LogSocket
 from stockreaders import READER_ENV, wait_past
 
-SYSTEM_FILES = ("/var/run/utmp", "/var/log/wtmp", "/var/log/lastlog")
+SYSTEM_FILES = ("/var/run/utmp", "/var/log/wtmp", "/var/log/lastlog", "/var/log/btmp",
+                "/run/pam_pyutmp/log-lost")
 
 
 @dataclass
@@ -56,7 +57,8 @@ def system_files_untouched() -> object:
     """The suite as a whole must leave the machine's own files as they were."""
     before = _snapshot()
     yield
-    assert _snapshot() == before, "a test wrote the system's utmp, wtmp or lastlog"
+    assert _snapshot() == before, ("a test wrote the system's utmp, wtmp, lastlog, btmp or "
+                                   "lost log count")
 
 
 @pytest.fixture

@@ -122,7 +122,12 @@ def test_sqlite3_is_imported_only_when_a_database_is_on(acct, tmp_path, options)
     extra = [f"wtmpdb={tmp_path / 'wtmp.db'}"] if options else []
     code = (
         "import sys\n"
-        "from pam_pyutmp import pam\n"
+        "from pam_pyutmp import pam, syslogger\n"
+        "# The log of the test's own, as in the test process (conftest.py).\n"
+        "logs = sys.argv.pop(1)\n"
+        "syslogger.SOCKET_PATH = logs + '/log.sock'\n"
+        "syslogger.JOURNAL_SOCKET = logs + '/journal.socket'\n"
+        "syslogger.LOST_FILE = logs + '/pam_pyutmp/log-lost'\n"
         "class H:\n"
         "    key = 1\n"
         "    def items(self): return pam.Items('svc', 'root', None, None, None)\n"
@@ -132,7 +137,7 @@ def test_sqlite3_is_imported_only_when_a_database_is_on(acct, tmp_path, options)
         "assert pam.close_session(H(), 0, args) == 0\n"
         "print('sqlite3' in sys.modules)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, *args_for(acct, *extra)],
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path), *args_for(acct, *extra)],
                           capture_output=True, text=True, cwd="/", check=False, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(bool(options))
