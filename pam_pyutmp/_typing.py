@@ -1,7 +1,7 @@
 """typing's TYPE_CHECKING and Protocol for the login path, without importing typing.
 
-Every login starts Python and imports the session code (pam_python.so in every
-PAM transaction, pam_pyutmp.so once per process), and ``import typing``, with
+Every login starts Python and imports the session code (pam_pyutmp.so once per
+process: a one-shot su pays it at every login), and ``import typing``, with
 the re, enum and functools it imports, costs about 6 ms of that: more than the
 session itself.  Type checkers see typing's own Protocol here; at run time it
 is a plain base class, as nothing checks a protocol at run time.  The value

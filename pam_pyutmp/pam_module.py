@@ -1,9 +1,12 @@
-"""The file pam_python.so loads: install.sh copies it to a fixed path.
+"""The pam_sm_* interface of pam_python.so, over the session code.
 
-    session optional pam_python.so /usr/local/lib/security/pam_pyutmp.py [options]
+    session optional pam_python.so /path/to/pam_module.py [options]
 
-Only the adapter from pam_python's handle lives here; the work is in
-:mod:`pam_pyutmp.pam`.
+install.sh does not install or use it: pam_python.so finds its Python through
+the caller's PATH, so a user running su could make it run their own code as
+root (README, "Why not pam_python.so").  It stays for the tests that show that,
+and as the pam_python-style face of the module.  Only the adapter from
+pam_python's handle lives here; the work is in :mod:`pam_pyutmp.pam`.
 """
 
 from __future__ import annotations
