@@ -64,6 +64,7 @@ def test_quick_stress_loses_nothing_and_never_crashes_or_hangs() -> None:
     forged line in fuzzing, and every hostile file gives a bounded session and a log line."""
     done = subprocess.run([str(STRESS), "--quick"], capture_output=True, text=True,
                           timeout=900, cwd="/")
+    assert "result:" in done.stdout, f"no table (exit {done.returncode}):\n{done.stderr}"
     rows = parse_table(done.stdout)
 
     got = {key: rows.get(key, ("missing", "", ""))[0] for key in EXPECTED}
