@@ -379,9 +379,10 @@ static void arm_kill(long after_us)
 
 static void enter(struct timed *t, enum phase phase)
 {
+    /* The phase first: a kill due at once must find the child in it. */
+    __atomic_store_n(&t->phase, phase, __ATOMIC_RELEASE);
     if ((int)phase == t->kill_in)
         arm_kill(t->kill_after_us);
-    __atomic_store_n(&t->phase, phase, __ATOMIC_RELEASE);
 }
 
 static void timed_session(struct timed *t)
