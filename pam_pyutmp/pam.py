@@ -310,8 +310,7 @@ def _record_failure(handle: Handle, flags: int, opts: Options) -> int:
     user = _attempted_name(it.user, opts)
     # The log names the user as btmp does: a name that is no account may be a
     # password typed one prompt too early.
-    fields: dict[str, object] = {"service": it.service, "user": user, "tty": it.tty,
-                                 "host": it.rhost or it.xdisplay, "pid": _pid}
+    fields = _context_values(handle, user=user)
     try:
         record = api.put_btmp(user, tty_or_none(terminal(it.tty)) or "",
                               it.rhost or it.xdisplay or "", service=it.service or "",
