@@ -8,10 +8,13 @@
 #                                          interactive session and every failed login
 #                                          the distribution's way: the pam-auth-update
 #                                          profiles pyutmp (common-session) and
-#                                          pyutmp-authfail (common-auth), enabled
+#                                          pyutmp-authfail (common-auth), enabled; and
+#                                          the include line into runuser-l, whose stack
+#                                          has no common-session
 #   sudo ./install.sh --enable failed-logins   the second profile alone
 #   sudo ./install.sh --disable su[,svc]   remove that line from those services
-#   sudo ./install.sh --disable system     disable both profiles (failed-logins: the second)
+#   sudo ./install.sh --disable system     disable both profiles (failed-logins: the
+#                                          second), and runuser-l's include line
 #   sudo ./install.sh --uninstall          disable every service and the profile, remove
 #                                          what was installed
 #   sudo ./install.sh --package-only       only the system packages and the Python package
@@ -605,20 +608,70 @@ disable_profile() {
     say "disabled system-wide: the profile $name is off"
 }
 
+# Login programs whose stack, as the distribution ships it, includes no
+# common-session: a system-wide line never reaches them, so --enable system gives
+# them the include line (runuser -l: Debian's runuser-l includes runuser, which
+# has pam_unix alone).  runuser without -l, which scripts use, stays as it is.
+OUTSIDE_COMMON=(runuser-l)
+
+# reaches_common FILE [DEPTH]: FILE's session stack includes common-session
+# (through @include, include and substack lines, as deep as libpam goes).
+reaches_common() {
+    local file=$1 depth=${2:-0} line words target
+    [ "$depth" -le 8 ] && [ -f "$file" ] || return 1
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%%#*}
+        read -r -a words <<<"$line"
+        [ ${#words[@]} -ge 2 ] || continue
+        if [ "${words[0]}" = @include ]; then
+            target=${words[1]}
+        elif [ ${#words[@]} -ge 3 ] && [[ ${words[0],,} =~ ^-?session$ ]] \
+                && [[ ${words[1]} =~ ^(include|substack)$ ]]; then
+            target=${words[2]}
+        else
+            continue
+        fi
+        [[ $target == /* ]] || target=$PAMD/$target
+        [ "$(basename "$target")" = common-session ] && return 0
+        reaches_common "$target" $((depth + 1)) && return 0
+    done <"$file"
+    return 1
+}
+
+# The services of OUTSIDE_COMMON that are there and that common-session misses.
+outside_common() {
+    local svc
+    for svc in "${OUTSIDE_COMMON[@]}"; do
+        if [ -f "$PAMD/$svc" ] && [ ! -L "$PAMD/$svc" ] && ! reaches_common "$PAMD/$svc"; then
+            printf '%s\n' "$svc"
+        fi
+    done
+}
+
 enable_system() {
+    local file svc
+    for file in $(grep -lx -- "$INCLUDE_LINE" "$PAMD"/* 2>/dev/null || true); do
+        reaches_common "$file" || continue
+        warn "$file has '$INCLUDE_LINE' as well and includes common-session: the" \
+             "module is in its stack twice (only the first records);" \
+             "./install.sh --disable $(basename "$file") removes that line"
+    done
     enable_profile "$SESSION_PROFILE" common-session
     say "interactive sessions only: common-session-noninteractive, which cron and sudo" \
         "use, is left alone"
-    for svc in $(grep -lx -- "$INCLUDE_LINE" "$PAMD"/* 2>/dev/null || true); do
-        warn "$svc has '$INCLUDE_LINE' as well: where it also includes common-session the" \
-             "module is in its stack twice (only the first records);" \
-             "./install.sh --disable $(basename "$svc") removes that line"
+    for svc in $(outside_common); do
+        say "$PAMD/$svc includes no common-session: it gets the include line itself"
+        enable_service "$svc"
     done
     enable_profile "$AUTH_PROFILE" common-auth
 }
 
 disable_system() {
+    local svc
     disable_profile "$SESSION_PROFILE"
+    for svc in $(outside_common); do
+        if our_line "$PAMD/$svc" >/dev/null; then disable_service "$svc"; fi
+    done
     disable_profile "$AUTH_PROFILE"
 }
 

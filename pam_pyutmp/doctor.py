@@ -43,6 +43,9 @@ SECURITY_DIRS = ("/lib/security", "/lib64/security", "/usr/lib/security", "/usr/
                  "/lib/*/security", "/usr/lib/*/security")
 # Services that write utmp, wtmp and lastlog themselves (see pam_pyutmp(8)).
 SELF_RECORDING = ("sshd", "login")
+SSHD_CONFIG = "/etc/ssh/sshd_config"
+# sshd and, from OpenSSH 9.8 on, the per-connection program that prints the message.
+SSHD_PROGRAMS = ("/usr/sbin/sshd", "/usr/lib/openssh/sshd-session")
 IMPORT_TIMEOUT = 60  # seconds for the interpreter to import the module
 SOCKET_TIMEOUT = 2.0
 
@@ -241,6 +244,8 @@ def _check_pam_d(system: _System, lines: list[ModuleLine]) -> Iterator[Finding]:
         yield Finding("pam.d", OK, f"services that run pam_pyutmp: {', '.join(users)}")
     for service in users:
         yield from _check_overlaps(service, stacks[service], using[service])
+    if "sshd" in stacks:
+        yield from _check_sshd_message(system, stacks["sshd"], using.get("sshd", []))
     for name in SELF_RECORDING:
         if name in using and _writes_own_records(system, name):
             skipping = [line for line in using[name]
@@ -296,6 +301,70 @@ def _check_overlaps(service: str, lines: list[stack.ModuleLine],
         others = sorted({line.module for line in lines} & set(stack.WRITERS))
         yield Finding("pam.d", OK, f"{service}: {', '.join(kept)} left to "
                                    f"{', '.join(others)}, which writes it in the same stack")
+
+
+def _check_sshd_message(system: _System, lines: list[stack.ModuleLine],
+                        ours: list[stack.ModuleLine]) -> Iterator[Finding]:
+    """sshd prints a "Last login" of its own (PrintLastLog, from lastlog) beside any
+    module of its session stack that prints one: Debian 13's pam_lastlog2 in
+    common-session does, so a stock ssh login there shows two."""
+    printers = [f"pam_lastlog2 ({line.file} line {line.number})" for line in lines
+                if line.module == "pam_lastlog2.so" and "silent" not in line.args]
+    printers += [f"pam_lastlog ({line.file} line {line.number})" for line in lines
+                 if line.module == "pam_lastlog.so" and "silent" not in line.args]
+    if ours and not printers:
+        opts = module_options.parse(ours[0].args)
+        if "sshd" not in opts.skip_if and not opts.nolastlogmsg:
+            printers.append(f"pam_pyutmp ({ours[0].file} line {ours[0].number})")
+    if not printers or not _sshd_prints_last_login(system):
+        return
+    yield Finding("pam.d", WARN, f"sshd: an ssh login shows {1 + len(printers)} \"Last login\" "
+                                 f"lines: sshd's own (PrintLastLog) and {', '.join(printers)}'s",
+                  f"PrintLastLog no in {SSHD_CONFIG}.d/ (a .conf file) or {SSHD_CONFIG}, "
+                  "then reload sshd: the session's modules show the last login alone")
+
+
+def _sshd_prints_last_login(system: _System) -> bool:
+    """sshd is here, built to print the last login, and its configuration lets it."""
+    built = False
+    for program in SSHD_PROGRAMS:
+        try:
+            with open(system.path(program), "rb") as binary:
+                built = built or b"Last login: %s" in binary.read()
+        except OSError:
+            continue
+    if not built:
+        return False
+    value = _sshd_option(system, "printlastlog", SSHD_CONFIG, 0)
+    return value is None or value.lower() != "no"
+
+
+def _sshd_option(system: _System, name: str, path: str, depth: int) -> str | None:
+    """The global value of an sshd_config keyword: the first one met, Include files
+    read where they stand (as sshd reads them); a Match block ends the global part."""
+    try:
+        with open(system.path(path), errors="replace") as config:
+            text = config.read()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].replace("=", " ", 1).split()
+        if len(words) < 2:
+            continue
+        key = words[0].lower()
+        if key == "match":
+            return None
+        if key == "include" and depth < 8:
+            for pattern in words[1:]:
+                pattern = pattern if pattern.startswith("/") else f"/etc/ssh/{pattern}"
+                for found in sorted(glob.glob(system.path(pattern))):
+                    inner = "/" + os.path.relpath(found, system.root)
+                    value = _sshd_option(system, name, inner, depth + 1)
+                    if value is not None:
+                        return value
+        elif key == name:
+            return words[1]
+    return None
 
 
 # --- the loader: pam_pyutmp.so, never pam_python.so --------------------------------

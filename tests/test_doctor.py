@@ -243,6 +243,47 @@ def test_services_twice_in_a_stack_and_the_writers_beside_the_module_are_named(
             "writes it in the same stack") in messages
 
 
+def sshd_messages(findings: list[dict[str, Any]]) -> list[str]:
+    return [f["message"] for f in findings if f["message"].startswith("sshd: an ssh login")]
+
+
+def test_sshds_own_last_login_beside_a_module_that_prints_one_is_named(root: Path) -> None:
+    """Debian 13 as it comes: sshd prints the last login itself and pam_lastlog2 in
+    common-session prints another.  The doctor names both and the fix; PrintLastLog no in
+    a drop-in that sshd_config includes silences the warning, and so does an sshd built
+    without the message.  The module skipping sshd prints none; not skipping it, it does."""
+    pamd = root / "etc" / "pam.d"
+    (pamd / "common-session").write_text("session required pam_unix.so\n"
+                                         "session optional pam_lastlog2.so\n")
+    (pamd / "sshd").write_text("@include common-session\nsession include pyutmp\n")
+    sshd = root / "usr" / "lib" / "openssh" / "sshd-session"
+    sshd.parent.mkdir(parents=True)
+    sshd.write_bytes(b"\0Last login: %s from %s\0")
+    config = root / "etc" / "ssh" / "sshd_config"
+    (config.parent / "sshd_config.d").mkdir(parents=True)
+    config.write_text("Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n"
+                      "Match User nobody\n  PrintLastLog no\n")
+
+    status, findings = doctor(root)
+    (warned,) = [f for f in findings if f["message"].startswith("sshd: an ssh login")]
+    assert status == 0 and warned["status"] == "warn"
+    assert warned["message"] == ('sshd: an ssh login shows 2 "Last login" lines: sshd\'s own '
+                                 f"(PrintLastLog) and pam_lastlog2 ({pamd}/common-session "
+                                 "line 2)'s")
+    assert warned["fix"].startswith("PrintLastLog no in /etc/ssh/sshd_config.d/")
+
+    (config.parent / "sshd_config.d" / "local.conf").write_text("PrintLastLog=no\n")
+    assert sshd_messages(doctor(root)[1]) == []
+
+    (config.parent / "sshd_config.d" / "local.conf").unlink()
+    (pamd / "common-session").write_text("session required pam_unix.so\n")
+    assert sshd_messages(doctor(root)[1]) == []  # the include file has skip_if=sshd
+    (pamd / "pyutmp").write_text(INCLUDE.format(extra="").replace("skip_if=sshd,login ", ""))
+    assert len(sshd_messages(doctor(root)[1])) == 1
+    sshd.write_bytes(b"\0")
+    assert sshd_messages(doctor(root)[1]) == []
+
+
 def test_log_records_not_delivered_are_reported(root: Path) -> None:
     """A count of lost log records that no later record has reported is a warning."""
     lost = root / "run" / "pam_pyutmp" / "log-lost"

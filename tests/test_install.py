@@ -382,10 +382,13 @@ def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_b
         box: Box) -> None:
     """`--enable system` installs the pam-auth-update profile and enables it: the module line
     lands in common-session (interactive sessions), not in common-session-noninteractive
-    (cron, sudo), and a session of a service that includes common-session is recorded;
-    `--uninstall` leaves /etc/pam.d byte for byte as before, and pam-auth-update's state."""
+    (cron, sudo), and a session of a service that includes common-session is recorded, and
+    one of runuser-l, which includes none and gets the include line; `--disable system` and
+    `--uninstall` leave /etc/pam.d byte for byte as before, and pam-auth-update's state."""
     if not (box.state / "pamconfigs").is_dir() or shutil.which("pam-auth-update") is None:
         pytest.skip("pam-auth-update is not on this machine")
+    if not (box.pamd / "runuser-l").is_file():
+        pytest.skip("no /etc/pam.d/runuser-l here (util-linux's runuser)")
     (box.pamd / "pyutmp-sys").write_text("@include common-session\n")
     before = box.snapshot(times=False)
 
@@ -401,12 +404,22 @@ def test_enable_system_is_the_profile_in_common_session_and_uninstall_takes_it_b
     auth = (box.pamd / "common-auth").read_text()
     assert f"{MODULE_SO} authfail" in auth
     assert auth.index("pam_unix.so") < auth.index(MODULE_SO) < auth.index("pam_deny.so")
-    session = box.run("pamtester", "-v", "pyutmp-sys", "root", "open_session", "close_session")
-    assert session.returncode == 0, session.stdout + session.stderr
+    # runuser -l's stack includes no common-session: it gets the include line itself.
+    assert (box.pamd / "runuser-l").read_text().count(INCLUDE_LINE + "\n") == 1
+    assert "runuser-l includes no common-session" in done.stdout
+    for service in ("pyutmp-sys", "runuser-l"):
+        session = box.run("pamtester", "-v", service, "root", "open_session", "close_session")
+        assert session.returncode == 0, session.stdout + session.stderr
     records = wtmp_records(box.state / "log" / "wtmp")
     assert [(kind, line) for kind, line, _user in records] == [
-        (USER_PROCESS, "pyutmp-sys/0"), (DEAD_PROCESS, "pyutmp-sys/0")], records
+        (USER_PROCESS, "pyutmp-sys/0"), (DEAD_PROCESS, "pyutmp-sys/0"),
+        (USER_PROCESS, "runuser-l/0"), (DEAD_PROCESS, "runuser-l/0")], records
 
+    box.installed_ok("--disable", "system")
+    disabled = box.snapshot(times=False)["pamd"]
+    del disabled["pyutmp"]  # installed, as by a plain ./install.sh: --uninstall removes it
+    assert disabled == before["pamd"]
+    box.installed_ok("--enable", "system")
     box.installed_ok("--uninstall")
     after = box.snapshot(times=False)
     assert after["pamd"] == before["pamd"]

@@ -80,6 +80,7 @@ class SshServer:
     key: Path
     port: int = 0
     process: subprocess.Popen[str] | None = None
+    more_config: str = ""  # lines added to the test's sshd_config
 
     def start(self, module_options: str | None) -> None:
         """/etc/pam.d/sshd with the module (None: as the test wrote it), then
@@ -89,7 +90,8 @@ class SshServer:
         for _attempt in range(3):  # another process may take the free port first
             self.port = free_port()
             config = self.box.root / "ssh" / "sshd_config"
-            config.write_text(sshd_config(self.box.root / "ssh", self.port, self.user.name))
+            config.write_text(sshd_config(self.box.root / "ssh", self.port, self.user.name)
+                              + self.more_config)
             log = self.box.root / "sshd.log"
             with log.open("w") as out:
                 self.process = self.box.popen([SSHD, "-D", "-e", "-f", str(config)],
