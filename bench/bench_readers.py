@@ -193,7 +193,8 @@ def wtmpdb_rows(count: int, rnd: random.Random) -> list[tuple[object, ...]]:
     last_boot: int | None = None
     for i in range(count):
         t += rnd.randint(1, 2 * step)
-        if i == 0 or rnd.random() < 0.03:
+        last_row = i == count - 1  # a session open now: "still logged in"
+        if i == 0 or (rnd.random() < 0.03 and not last_row):
             if last_boot is not None and rnd.random() < 0.8:
                 rows[last_boot][4] = t - rnd.randint(1, 5) * USEC  # shut down before
             last_boot = len(rows)
@@ -201,7 +202,7 @@ def wtmpdb_rows(count: int, rnd: random.Random) -> list[tuple[object, ...]]:
             continue
         line = rnd.choice(LINES)
         service = "sshd" if line.startswith("pts/") else rnd.choice(("login", "su", "ftp"))
-        logout = None if rnd.random() < 0.05 else t + rnd.randint(1, 3 * step)
+        logout = None if last_row or rnd.random() < 0.05 else t + rnd.randint(1, 3 * step)
         rows.append([DB_USER_PROCESS, rnd.choice(USERS), t, logout, line,
                      f"h{rnd.randint(0, 99)}.example" if service == "sshd" else "", service])
     return [tuple(row) for row in rows]
