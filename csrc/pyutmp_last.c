@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <utmpx.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include "pyutmp_last.h"
 
@@ -218,32 +220,47 @@ static size_t field(char *line, size_t at, const char *s, int width, int precisi
     return at;
 }
 
-/* last's fputc_careful(c, stdout, '*'): a control character as '*' and the
- * character 64 away ("^A" is "*A"), a byte past ASCII in octal ("\303"). */
+/* last's fputs_careful(line, stdout, '*'): an ASCII control character as '*'
+ * and the character 64 away ("^A" is "*A"); past ASCII, a printable character
+ * of the locale as it is, any other byte in octal ("\\377"). */
 static void put_careful(struct engine *e, const char *line, size_t n)
 {
     char escaped[5];
-    size_t i, start = 0;
+    size_t i = 0, start = 0;
 
     if (e->out_len + 4 * n + 2 > OUT_SIZE)
         flush_out(e);
-    for (i = 0; i < n; i++) {
+    while (i < n) {
         int c = line[i]; /* a plain char, as last passes it: signed on this ABI */
 
-        if (c >= 0x20 && c < 0x7f)
+        if ((c >= 0x20 && c < 0x7f) || c == '\n' || isprint(c) || c == '\a' || c == '\t' ||
+            c == '\r') {
+            i++;
             continue;
-        if (isprint(c) || c == '\a' || c == '\t' || c == '\r' || c == '\n')
-            continue;
+        }
         put(e, line + start, i - start);
         if (c & ~0x7f) {
-            snprintf(escaped, sizeof(escaped), "\\%3o", (unsigned char)c);
-            put(e, escaped, 4);
+            mbstate_t state;
+            wchar_t w;
+            size_t len;
+
+            memset(&state, 0, sizeof(state));
+            len = mbrtowc(&w, line + i, n - i, &state);
+            if (len == (size_t)-1 || len == (size_t)-2 || len == 0 || !iswprint((wint_t)w)) {
+                snprintf(escaped, sizeof(escaped), "\\%3o", (unsigned char)c);
+                put(e, escaped, 4);
+                len = 1;
+            } else {
+                put(e, line + i, len);
+            }
+            i += len;
         } else {
             escaped[0] = '*';
             escaped[1] = (char)(c ^ 0x40);
             put(e, escaped, 2);
+            i++;
         }
-        start = i + 1;
+        start = i;
     }
     put(e, line + start, n - start);
 }

@@ -291,6 +291,7 @@ def _last(args: argparse.Namespace) -> int:
     now = int(time.time())
     listing = _listing(args, now, lastb=False)
     out = _Output(args, source)
+    begins: int | None
     if source == "files":
         path = args.file or DEFAULT_WTMP
         begins = history.wtmp_begins(path)
