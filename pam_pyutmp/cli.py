@@ -334,7 +334,10 @@ def _listing(args: argparse.Namespace, now: int, lastb: bool) -> Any:
     from pam_pyutmp import lastreader
 
     def when(text: str | None) -> int:
-        return 0 if text is None else lastreader.parse_time(text, now)
+        try:
+            return 0 if text is None else lastreader.parse_time(text, now)
+        except ValueError as err:
+            raise SystemExit(f"pyutmp: {err}") from None  # last's own words, exit 1
 
     return lastreader.Listing(
         lastb=lastb, extended=args.system, showhost=not args.nohostname,

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from pam_pyutmp._reader import ffi, lib
-from pam_pyutmp.errors import PyutmpError
 
 TIME_FORMATS = {"notime": lib.PYUTMP_TIME_NONE, "short": lib.PYUTMP_TIME_SHORT,
                 "full": lib.PYUTMP_TIME_FULL, "iso": lib.PYUTMP_TIME_ISO}
@@ -49,7 +48,7 @@ def parse_time(text: str, now: int) -> int:
     "yesterday", "-5days", "@1700000000"), relative to ``now``."""
     usec = ffi.new("int64_t *")
     if lib.pyutmp_parse_timestamp(text.encode(), now, usec) != 0:
-        raise PyutmpError(2, f'invalid time value "{text}"')
+        raise ValueError(f'invalid time value "{text}"')
     return int(usec[0]) // 1_000_000
 
 
