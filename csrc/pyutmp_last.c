@@ -61,6 +61,14 @@ struct later {
     int used;
 };
 
+#define MINUTES 256 /* a login and its logout are apart: more than one minute in use */
+
+struct minute {
+    time_t start;
+    struct tm tm;
+    int valid;
+};
+
 struct dns_entry {
     int32_t addr[4];
     int used, rc;
@@ -83,10 +91,8 @@ struct engine {
     size_t capacity, count;
     uint32_t generation;
 
-    /* The broken-down local time of one minute: see local_time(). */
-    time_t minute_start;
-    struct tm minute;
-    int minute_valid;
+    /* Broken-down local times of whole minutes: see local_time(). */
+    struct minute *minutes;
 
     struct dns_entry *dns;
 };
@@ -131,31 +137,63 @@ static void puts_(struct engine *e, const char *text)
  * minute's broken-down time serves every second of it: since 1970 every
  * tzdata transition falls on a whole minute and every offset is whole minutes,
  * so two times of the same local minute differ only in tm_sec.  The minute is
- * found from localtime's own answer (t - tm_sec), not from t % 60. */
+ * found from localtime's own answer (t - tm_sec), not from t % 60, and a time
+ * is served from a minute only when it falls inside it. */
 static void local_time(struct engine *e, time_t t, struct tm *tm)
 {
-    if (e->minute_valid && t >= e->minute_start && t - e->minute_start < 60 &&
-        e->minute_start >= 0) {
-        *tm = e->minute;
-        tm->tm_sec = (int)(t - e->minute_start);
+    struct minute *m = &e->minutes[(uint64_t)(t / 60) % MINUTES];
+
+    if (m->valid && t >= m->start && t - m->start < 60) {
+        *tm = m->tm;
+        tm->tm_sec = (int)(t - m->start);
         return;
     }
     localtime_r(&t, tm);
-    e->minute = *tm;
-    e->minute_start = t - tm->tm_sec;
-    /* A leap second (a right/ zone) makes a minute of 61: trust no cache then. */
-    e->minute_valid = tm->tm_sec < 60;
+    m->tm = *tm;
+    m->start = t - tm->tm_sec;
+    /* A leap second (a right/ zone) makes a minute of 61: no cache for it. */
+    m->valid = tm->tm_sec < 60;
 }
 
 static const char day_names[] = "SunMonTueWedThuFriSat";
 static const char month_names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-/* ctime_r's text without its newline: "Tue Nov 14 22:13:20 2023". */
+static char *two_digits(char *p, int value)
+{
+    p[0] = (char)('0' + value / 10);
+    p[1] = (char)('0' + value % 10);
+    return p + 2;
+}
+
+/* ctime_r's text without its newline: "Tue Nov 14 22:13:20 2023".  Written by
+ * hand for the years ctime writes in four digits: it runs for every line. */
 static int format_ctime(const struct tm *tm, char *dst, size_t size)
 {
-    return snprintf(dst, size, "%.3s %.3s%3d %.2d:%.2d:%.2d %d",
-                    &day_names[3 * (tm->tm_wday % 7)], &month_names[3 * (tm->tm_mon % 12)],
-                    tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, 1900 + tm->tm_year);
+    long year = 1900L + tm->tm_year;
+    char *p = dst;
+
+    if (size < 25 || year < 1000 || year > 9999 || tm->tm_mday < 1 || tm->tm_mday > 31 ||
+        tm->tm_wday < 0 || tm->tm_mon < 0)
+        return snprintf(dst, size, "%.3s %.3s%3d %.2d:%.2d:%.2d %ld",
+                        &day_names[3 * (tm->tm_wday % 7)], &month_names[3 * (tm->tm_mon % 12)],
+                        tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, year);
+    memcpy(p, &day_names[3 * (tm->tm_wday % 7)], 3);
+    p[3] = ' ';
+    memcpy(p + 4, &month_names[3 * (tm->tm_mon % 12)], 3);
+    p[7] = ' ';
+    p[8] = tm->tm_mday < 10 ? ' ' : (char)('0' + tm->tm_mday / 10);
+    p[9] = (char)('0' + tm->tm_mday % 10);
+    p[10] = ' ';
+    p = two_digits(p + 11, tm->tm_hour);
+    *p++ = ':';
+    p = two_digits(p, tm->tm_min);
+    *p++ = ':';
+    p = two_digits(p, tm->tm_sec);
+    *p++ = ' ';
+    p = two_digits(p, (int)(year / 100));
+    p = two_digits(p, (int)(year % 100));
+    *p = 0;
+    return 24;
 }
 
 /* util-linux's strtime_iso(ISO_TIMESTAMP_T): "2023-11-14T22:13:20+01:00". */
@@ -179,7 +217,12 @@ static void format_time(struct engine *e, int fmt, time_t when, char *dst, size_
         return;
     }
     local_time(e, when, &tm);
-    if (fmt == FMT_HHMM)
+    if (fmt == FMT_HHMM && size >= 6 && tm.tm_hour >= 0 && tm.tm_hour < 100) {
+        two_digits(dst, tm.tm_hour);
+        dst[2] = ':';
+        two_digits(dst + 3, tm.tm_min);
+        dst[5] = 0;
+    } else if (fmt == FMT_HHMM)
         snprintf(dst, size, "%02d:%02d", tm.tm_hour, tm.tm_min);
     else if (fmt == PYUTMP_TIME_ISO)
         format_iso(&tm, dst, size);
@@ -905,7 +948,8 @@ static int engine_start(struct engine *e, int out_fd, const struct pyutmp_last_o
     e->out_fd = out_fd;
     e->lastdown = e->lastrch = (time_t)opt->now;
     e->out = malloc(OUT_SIZE);
-    if (e->out == NULL)
+    e->minutes = calloc(MINUTES, sizeof(*e->minutes));
+    if (e->out == NULL || e->minutes == NULL)
         return ENOMEM;
     return later_grow(e);
 }
@@ -915,6 +959,7 @@ static int engine_end(struct engine *e, int rc, int64_t *listed)
     if (!rc)
         flush_out(e);
     free(e->out);
+    free(e->minutes);
     free(e->table);
     free(e->dns);
     *listed = e->listed;
