@@ -290,6 +290,7 @@ def _last(args: argparse.Namespace) -> int:
 
     now = int(time.time())
     listing = _listing(args, now, lastb=False)
+    _interruptible()
     out = _Output(args, source)
     begins: int | None
     if source == "files":
@@ -323,9 +324,11 @@ def _lastb(args: argparse.Namespace) -> int:
     now = int(time.time())
     path = args.file or DEFAULT_BTMP
     begins = history.wtmp_begins(path)
+    listing = _listing(args, now, lastb=True)
+    _interruptible()
     out = _Output(args, "files")
     out.start(path, begins)
-    listed = lastreader.list_file(path, out.fd, _listing(args, now, lastb=True), now)
+    listed = lastreader.list_file(path, out.fd, listing, now)
     out.end(args, path, begins, listed)
     return 0
 
@@ -347,6 +350,14 @@ def _listing(args: argparse.Namespace, now: int, lastb: bool) -> Any:
         time_format=_time_format(args), output=_output_kind(args), limit=args.limit,
         since=when(args.since), until=when(args.until), present=when(args.present),
         names=args.names)
+
+
+def _interruptible() -> None:
+    """Ctrl-C ends the command at once, as it ends last(1): Python's own handler would
+    wait for the compiled scan to return."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _time_format(args: argparse.Namespace) -> str:
