@@ -55,7 +55,7 @@ _STARRED = {ord(char): "*" for char in CONTROLS}  # as last(1)'s fputs_careful p
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_last_arguments(sys.argv[1:] if argv is None else argv))
     try:
         return int(args.run(args))
     except BrokenPipeError:
@@ -129,15 +129,65 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _listing_options(command: argparse.ArgumentParser) -> None:
-    """The options of last(1)'s listing that `last` and `lastb` share."""
+    """The options of util-linux last(1) that `last` and `lastb` share."""
     command.add_argument("-n", "--limit", type=int, default=0,
-                         help="list this many lines at most")
+                         help="list this many lines at most (also -NUMBER)")
     command.add_argument("-w", "--fullnames", action="store_true",
                          help="full user and host names")
     command.add_argument("-F", "--fulltimes", action="store_true",
                          help="full login and logout times (--time-format full)")
     command.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
-    command.add_argument("--json", action="store_true", help="JSON for scripts")
+    command.add_argument("-x", "--system", action="store_true",
+                         help="shutdowns, run level changes and clock changes too (lastb "
+                              "lists every record anyway)")
+    command.add_argument("-R", "--nohostname", action="store_true",
+                         help="no host column")
+    command.add_argument("-a", "--hostlast", action="store_true",
+                         help="the host in the last column")
+    command.add_argument("-i", "--ip", action="store_true",
+                         help="the address of the record in numbers, not the host name")
+    command.add_argument("-d", "--dns", action="store_true",
+                         help="the name the resolver gives the record's address")
+    when = ("TIME: YYYY-MM-DD[ hh:mm[:ss]], hh:mm[:ss], now, today, yesterday, -5days, "
+            "+2h, @EPOCH")
+    command.add_argument("-s", "--since", metavar="TIME",
+                         help=f"only records of TIME or later ({when})")
+    command.add_argument("-t", "--until", metavar="TIME",
+                         help="only records of TIME or earlier")
+    command.add_argument("-p", "--present", metavar="TIME",
+                         help="only the sessions that were on at TIME")
+    output = command.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    output.add_argument("--json-lines", action="store_true",
+                        help="one JSON object a session, a line each, for pipelines")
+
+
+# Options of `last` and `lastb` whose value is the next argument.
+_VALUED = {"-f", "--file", "-n", "--limit", "--time-format", "--source", "--utmpd-socket"}
+# ... and those whose value may start with "-" ("-5days"): argparse takes such a
+# value for an option unless it is joined to its name.
+_TIMES = {"-s": "--since", "--since": "--since", "-t": "--until", "--until": "--until",
+          "-p": "--present", "--present": "--present"}
+
+
+def _last_arguments(argv: Sequence[str]) -> list[str]:
+    """last(1)'s spellings argparse does not know: -NUMBER (-n NUMBER) and a time
+    that starts with a minus (-s -5days)."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            return [*out, arg, *args]
+        if arg in _TIMES:
+            value = next(args, None)
+            out.append(arg if value is None else f"{_TIMES[arg]}={value}")
+        elif arg in _VALUED:
+            out += [arg, *([value] if (value := next(args, None)) is not None else [])]
+        elif len(arg) > 1 and arg[0] == "-" and arg[1:].isdigit():
+            out += ["-n", arg[1:]]
+        else:
+            out.append(arg)
+    return out
 
 
 # --- times -------------------------------------------------------------------------
@@ -234,69 +284,159 @@ def _last(args: argparse.Namespace) -> int:
     source = args.source
     if source == "auto":
         source = stores.resolve_backend("auto", args.utmpd_socket)
-    now = int(time.time())
-    progress: _ProgressLine | None = None
     if source == "wtmpdb":
-        from pam_pyutmp import databases  # sqlite3 only for this source
+        return _last_wtmpdb(args)
+    from pam_pyutmp import lastreader  # the C engine: only for these commands
 
-        path = args.file or DEFAULT_WTMPDB
-        sessions: Iterator[Session] = history.pair_wtmpdb(databases.iter_wtmpdb(path))
-        begins: int | None = databases.wtmpdb_begins(path)
-    elif source == "files":
+    now = int(time.time())
+    listing = _listing(args, now, lastb=False)
+    _interruptible()
+    out = _Output(args, source)
+    begins: int | None
+    if source == "files":
         path = args.file or DEFAULT_WTMP
         begins = history.wtmp_begins(path)
         size = os.stat(path).st_size
+        progress: _ProgressLine | None = None
         if args.progress or (sys.stderr.isatty() and size > PROGRESS_SIZE):
             progress = _ProgressLine(path, sys.stderr, sys.stderr.isatty())
-        sessions = history.pair_records(
-            history.records_backwards(path, history.Progress(progress)), now=now,
-            warn=_warn)
+        out.start(path, begins)
+        try:
+            listed = lastreader.list_file(path, out.fd, listing, now, progress)
+        finally:
+            if progress is not None:
+                progress.finish()
     else:
         store = stores.wtmp_store("utmps", args.file, utmpd_socket=args.utmpd_socket)
         path = args.file or "wtmp"
         records = list(store.records())
         begins = records[0].tv_sec * USEC + records[0].tv_usec if records else None
-        sessions = history.pair_records(reversed(records), now=now, warn=_warn)
-    try:
-        listed = _list_sessions(args, sessions, source, path, begins)
-    finally:
-        if progress is not None:
-            progress.finish()
-    if listed:
-        _begins_line(args, path, begins)
+        out.start(path, begins)
+        listed = lastreader.list_records(records, out.fd, listing, now, path)
+    out.end(args, path, begins, listed)
     return 0
 
 
 def _lastb(args: argparse.Namespace) -> int:
     """util-linux lastb's listing: every record of btmp, newest first."""
+    from pam_pyutmp import lastreader
+
+    now = int(time.time())
     path = args.file or DEFAULT_BTMP
     begins = history.wtmp_begins(path)
-    attempts = history.failed_attempts(history.records_backwards(path), now=int(time.time()))
-    if _list_sessions(args, attempts, "files", path, begins):
-        _begins_line(args, path, begins)
+    listing = _listing(args, now, lastb=True)
+    _interruptible()
+    out = _Output(args, "files")
+    out.start(path, begins)
+    listed = lastreader.list_file(path, out.fd, listing, now)
+    out.end(args, path, begins, listed)
     return 0
 
 
-def _list_sessions(args: argparse.Namespace, sessions: Iterable[Session], source: str,
-                   path: str, begins: int | None) -> bool:
-    """`last`'s lines for ``sessions`` (True), or the JSON document (False)."""
+def _listing(args: argparse.Namespace, now: int, lastb: bool) -> Any:
+    from pam_pyutmp import lastreader
+
+    def when(text: str | None) -> int:
+        try:
+            return 0 if text is None else lastreader.parse_time(text, now)
+        except ValueError as err:
+            raise SystemExit(f"pyutmp: {err}") from None  # last's own words, exit 1
+
+    return lastreader.Listing(
+        lastb=lastb, extended=args.system, showhost=not args.nohostname,
+        altlist=args.hostlast, usedns=args.dns, useip=args.ip,
+        name_len=FULL_NAME_LEN if args.fullnames else NAME_LEN,
+        domain_len=FULL_DOMAIN_LEN if args.fullnames else DOMAIN_LEN,
+        time_format=_time_format(args), output=_output_kind(args), limit=args.limit,
+        since=when(args.since), until=when(args.until), present=when(args.present),
+        names=args.names)
+
+
+def _interruptible() -> None:
+    """Ctrl-C ends the command at once, as it ends last(1): Python's own handler would
+    wait for the compiled scan to return."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _time_format(args: argparse.Namespace) -> str:
+    return "full" if args.fulltimes else str(args.time_format)
+
+
+def _output_kind(args: argparse.Namespace) -> str:
+    return "json" if args.json else "json-lines" if args.json_lines else "text"
+
+
+class _Output:
+    """Standard output shared with the engine: the JSON document's head and tail
+    around the sessions it streams, or last's closing "begins" line."""
+
+    def __init__(self, args: argparse.Namespace, source: str) -> None:
+        self.kind = _output_kind(args)
+        self.source = source
+        self.fd = sys.stdout.fileno()
+        self.items = 0
+
+    def start(self, path: str, begins: int | None) -> None:
+        if self.kind == "json":
+            head = json.dumps({"source": self.source, "file": path,
+                               "begins": None if begins is None else iso(begins)},
+                              indent=1, ensure_ascii=False)
+            sys.stdout.write(head[:-2] + ',\n "sessions": [')
+        sys.stdout.flush()  # the engine writes to the same descriptor next
+
+    def item(self, data: dict[str, Any]) -> None:
+        """One session written from Python (the wtmpdb source)."""
+        if self.kind == "json-lines":
+            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+        else:
+            text = json.dumps(data, indent=1, ensure_ascii=False).replace("\n", "\n  ")
+            sys.stdout.write((",\n  " if self.items else "\n  ") + text)
+        self.items += 1
+
+    def end(self, args: argparse.Namespace, path: str, begins: int | None, listed: int) -> None:
+        """After ``listed`` sessions, from the engine or from :meth:`item`."""
+        if self.kind == "json":
+            sys.stdout.write("\n ]\n}\n" if listed else "]\n}\n")
+        elif self.kind == "text":
+            _begins_line(args, path, begins)
+
+
+# Options the wtmpdb source has no use for: its rows are sessions already paired.
+_ENGINE_ONLY = ("system", "nohostname", "hostlast", "ip", "dns", "since", "until", "present")
+
+
+def _last_wtmpdb(args: argparse.Namespace) -> int:
+    """wtmpdb's rows as `wtmpdb last` pairs them, in last(1)'s lines or JSON."""
+    from pam_pyutmp import databases  # sqlite3 only for this source
+
+    unused = [name for name in _ENGINE_ONLY if getattr(args, name) not in (None, False)]
+    if unused:
+        raise PyutmpError(2, "--source wtmpdb lists with -n, -w, -F, --time-format and "
+                             "USER|TTY only, not --" + unused[0].replace("_", "-"))
+    path = args.file or DEFAULT_WTMPDB
+    sessions: Iterable[Session] = history.pair_wtmpdb(databases.iter_wtmpdb(path))
+    begins: int | None = databases.wtmpdb_begins(path)
     shown = _limited((s for s in sessions if not args.names or history.matches(s, args.names)),
                      args.limit)
-    if args.json:
-        _dump({"source": source, "file": path, "begins": None if begins is None
-               else iso(begins), "sessions": [_session_json(s) for s in shown]})
-        return False
-    fmt = "full" if args.fulltimes else args.time_format
+    out = _Output(args, "wtmpdb")
+    out.start(path, begins)
+    fmt = _time_format(args)
     name_len, domain_len = ((FULL_NAME_LEN, FULL_DOMAIN_LEN) if args.fullnames
                             else (NAME_LEN, DOMAIN_LEN))
     for session in shown:
-        print(_starred(last_line(session, fmt, name_len, domain_len)))
-    return True
+        if out.kind == "text":
+            print(_starred(last_line(session, fmt, name_len, domain_len)))
+        else:
+            out.item(_session_json(session))
+    out.end(args, path, begins, out.items)
+    return 0
 
 
 def _begins_line(args: argparse.Namespace, path: str, begins: int | None) -> None:
     """last's closing "wtmp begins <time>" line (none with --time-format notime)."""
-    fmt = "full" if args.fulltimes else args.time_format
+    fmt = _time_format(args)
     if fmt != "notime":
         if begins is None:
             print(f"\n{os.path.basename(path)} has no entries")
@@ -310,7 +450,6 @@ def _limited(sessions: Iterable[Session], limit: int) -> Iterator[Session]:
         yield session
         if limit and n >= limit:
             return
-
 
 def _warn(text: str) -> None:
     print(f"pyutmp: {text}", file=sys.stderr)

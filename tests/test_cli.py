@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import stockreaders
@@ -23,6 +24,7 @@ from pam_pyutmp.records import Record
 from pam_pyutmp.system import UTMPX_SIZE
 
 ENV = {**os.environ, "TZ": "UTC", "LC_ALL": "C"}
+USEC = 1_000_000
 RECORDS = 100_000
 FAR_PID = 5_000_000  # above any pid_max (2**22): no such process, as last(1) checks
 
@@ -155,15 +157,106 @@ def test_last_json_pairs_match_last_on_100000_records(big_wtmp: Path) -> None:
         first.tv_sec, tz=datetime.timezone.utc).isoformat()
 
 
-@pytest.mark.parametrize("options", [[], ["-w", "--time-format", "iso"], ["-F"],
-                                     ["-n", "40", "root", "pts/3", "1"]],
-                         ids=["default", "iso", "full", "names-and-limit"])
+def _day(days_ago: int, form: str = "%Y-%m-%d") -> str:
+    """A local date ``days_ago`` days back: inside big_wtmp's 200 days."""
+    return time.strftime(form, time.localtime(time.time() - days_ago * 86400))
+
+
+# last(1)'s options, alone and as users combine them; times fall inside the file's span.
+LAST_OPTIONS = {
+    "default": lambda: [],
+    "iso": lambda: ["-w", "--time-format", "iso"],
+    "full": lambda: ["-F"],
+    "names-and-limit": lambda: ["-n", "40", "root", "pts/3", "1"],
+    "system": lambda: ["-x"],
+    "ip": lambda: ["-i"],
+    "nohostname": lambda: ["-R"],
+    "hostlast": lambda: ["-a"],
+    "dns": lambda: ["-d", "-n", "60"],
+    "fullnames-system": lambda: ["-w", "-x"],
+    "fulltimes-system": lambda: ["-F", "-x"],
+    "iso-ip": lambda: ["--time-format", "iso", "-i"],
+    "notime-system": lambda: ["--time-format", "notime", "-x"],
+    "hostlast-ip-system": lambda: ["-a", "-i", "-x"],
+    "since-until": lambda: ["-s", _day(120), "-t", _day(60, "%Y-%m-%d %H:%M")],
+    "since-until-system": lambda: ["-x", "--since", _day(150, "%Y-%m-%d %H:%M:%S"),
+                                   "--until", _day(149)],
+    "present": lambda: ["-p", _day(90, "%Y-%m-%d %H:%M")],
+    "present-names": lambda: ["-p", _day(30), "root", "daemon"],
+    "relative-since": lambda: ["-s", "-30days", "-x"],
+    "digits-limit-names": lambda: ["-25", "daemon", "tty2"],
+}
+
+
+@pytest.mark.parametrize("options", LAST_OPTIONS.values(), ids=LAST_OPTIONS.keys())
 @pytest.mark.skipif(not stockreaders.HAVE_LAST, reason=stockreaders.NO_LAST)
-def test_last_text_is_lasts_to_the_byte(big_wtmp: Path, options: list[str]) -> None:
-    """`pyutmp last` prints what `last` prints, byte for byte: columns, durations, the
-    "begins" line, and the USER|TTY arguments and -n limit."""
-    expected = run("last", *options, "-f", str(big_wtmp)).stdout
-    assert run("pyutmp", "last", *options, "-f", str(big_wtmp)).stdout == expected
+def test_last_text_is_lasts_to_the_byte(big_wtmp: Path, options: Any) -> None:
+    """`pyutmp last` prints what `last` prints, byte for byte, for every option of
+    util-linux last and the combinations users reach for: columns, durations, boots,
+    shutdowns and run levels, the time windows, the "begins" line."""
+    arguments = options()
+    expected = run("last", *arguments, "-f", str(big_wtmp)).stdout
+    assert len(expected.splitlines()) > 3
+    assert run("pyutmp", "last", *arguments, "-f", str(big_wtmp)).stdout == expected
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("options", [[], ["-F", "-x"], ["--time-format", "iso", "-x"],
+                                     ["-s", "-100days", "-t", "-40days"]],
+                         ids=["default", "full-system", "iso-system", "window"])
+@pytest.mark.skipif(not stockreaders.HAVE_LAST, reason=stockreaders.NO_LAST)
+def test_last_text_is_lasts_across_daylight_saving(big_wtmp: Path, zone: str,
+                                                   options: list[str]) -> None:
+    """In a zone with daylight saving time, whose changes the file's 200 days cross,
+    every local time and UTC offset is last's (the engine reuses one minute's
+    broken-down time for each of its seconds)."""
+    env = {**ENV, "TZ": zone}
+    expected = run("last", *options, "-f", str(big_wtmp), env=env).stdout
+    offsets = set(re.findall(r"[+-]\d\d:\d\d(?= )", expected))
+    if "iso" in options:
+        assert len(offsets) == 2, offsets  # both sides of the change
+    assert run("pyutmp", "last", *options, "-f", str(big_wtmp), env=env).stdout == expected
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+@pytest.mark.skipif(not stockreaders.HAVE_LAST, reason=stockreaders.NO_LAST)
+def test_last_text_shows_odd_bytes_as_last_does(odd_wtmp: Path, locale: str) -> None:
+    """Control characters print as "*" and the character 64 on ("*A"), bytes that are
+    no printable character of the locale in octal, UTF-8 as it is where the locale is
+    UTF-8: as last's fputs_careful does, counted in the columns before escaping."""
+    env = {**ENV, "LC_ALL": locale}
+    for options in ([], ["-w"], ["-a", "-w"]):
+        expected = run("last", *options, "-f", str(odd_wtmp), env=env).stdout
+        assert run("pyutmp", "last", *options, "-f", str(odd_wtmp), env=env).stdout == expected
+
+
+ODD_USER = "r\x01\udcffo\u00e9t"  # a control character, a byte that is not UTF-8, é
+ODD_HOST = 'h\x1b\udcc3x"\\\t'
+
+
+@pytest.fixture(scope="module")
+def odd_wtmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A session whose user and host hold control characters, quotes and bytes that
+    are not UTF-8."""
+    now = int(time.time())
+    text = (dump_line(7, FAR_PID, "ts/1", ODD_USER, "pts/1", ODD_HOST, now - 5000)
+            + dump_line(8, FAR_PID, "ts/1", "", "pts/1", "", now - 4000))
+    path = tmp_path_factory.mktemp("odd") / "wtmp"
+    path.write_bytes(stockreaders.undump(text.encode("utf-8", "surrogateescape")))
+    return path
+
+
+def test_json_strings_hold_any_bytes(odd_wtmp: Path) -> None:
+    """JSON is valid whatever the fields hold: UTF-8 as it is, control characters
+    escaped, a byte that is not UTF-8 as the surrogate Python's surrogateescape gives
+    it, so that the field's bytes come back."""
+    done = subprocess.run(["pyutmp", "last", "--json", "-f", str(odd_wtmp)],
+                          capture_output=True, env=ENV, check=True, cwd="/")
+    done.stdout.decode("utf-8")  # strict: the document is UTF-8
+    assert "é".encode() in done.stdout and b"\\u0001" in done.stdout
+    (session,) = json.loads(done.stdout)["sessions"]
+    assert session["user"] == ODD_USER and session["host"] == ODD_HOST
+    assert session["user"].encode("utf-8", "surrogateescape") == b"r\x01\xffo\xc3\xa9t"
 
 
 def test_progress_only_on_a_terminal_or_when_asked(big_wtmp: Path) -> None:
@@ -345,8 +438,13 @@ def btmp_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("options", [[], ["-w", "--time-format", "iso"], ["-F"],
-                                     ["-n", "3", "root", "tty1"], ["--time-format", "notime"]],
-                         ids=["default", "iso", "full", "names-and-limit", "notime"])
+                                     ["-n", "3", "root", "tty1"], ["--time-format", "notime"],
+                                     ["-i"], ["-a"], ["-R"], ["-x"], ["-2", "-a", "-i", "-w"],
+                                     ["-s", "2023-11-16", "-t", "2023-11-17 06:00"],
+                                     ["-p", "2023-11-17 00:00:00"]],
+                         ids=["default", "iso", "full", "names-and-limit", "notime", "ip",
+                              "hostlast", "nohostname", "system", "digits-hostlast-ip",
+                              "since-until", "present"])
 @pytest.mark.skipif(not stockreaders.HAVE_LASTB, reason=stockreaders.NO_LASTB)
 def test_lastb_text_is_lastbs_to_the_byte(btmp_file: Path, options: list[str]) -> None:
     """`pyutmp lastb` prints what util-linux `lastb` prints, byte for byte."""
@@ -361,3 +459,102 @@ def test_lastb_json_lists_every_attempt_newest_first(btmp_file: Path) -> None:
         ("carol", "su"), ("root", "ftp"), ("bob", "pts/12"), ("a-very-long-user-name-x", "webterm"),
         ("alice", "tty1"), ("(unknown)", "ssh:notty"), ("root", "pts/3")]
     assert all(s["login"] == s["end"] for s in data["sessions"])
+
+
+def _json_pairs(sessions: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    return [(s["user"], s["line"], s["host"], s["login"], s["status"],
+             s["end"] if s["status"] == "closed" else "") for s in sessions]
+
+
+def test_json_and_json_lines_agree_with_the_text(big_wtmp: Path) -> None:
+    """On every release: --json and --json-lines list the same sessions, and the same
+    pairs as the text lines (the streamed JSON and the text come from one engine);
+    --json-lines is one session a line, nothing else."""
+    document = json.loads(run("pyutmp", "last", "--json", "-f", str(big_wtmp)).stdout)
+    assert set(document) == {"source", "file", "begins", "sessions"}
+    lines = run("pyutmp", "last", "--json-lines", "-f", str(big_wtmp)).stdout.splitlines()
+    assert [json.loads(line) for line in lines] == document["sessions"]
+    text = run("pyutmp", "last", "-w", "--time-format", "iso", "-f", str(big_wtmp)).stdout
+    assert _json_pairs(document["sessions"]) == last_pairs(text)
+    assert len(lines) > 40_000
+    for options in (["-n", "7", "root"], ["-x", "-s", _day(50)]):
+        limited = json.loads(run("pyutmp", "last", "--json", *options, "-f",
+                                 str(big_wtmp)).stdout)["sessions"]
+        text = run("pyutmp", "last", "-w", "--time-format", "iso", *options, "-f",
+                   str(big_wtmp)).stdout
+        if "-x" in options:  # shutdowns and run levels are JSON's "type", not pairs
+            assert {s["type"] for s in limited} >= {"session", "boot", "shutdown", "runlevel"}
+            assert len(limited) == len(text.splitlines()) - 2
+        else:
+            assert _json_pairs(limited) == last_pairs(text)
+
+
+def test_json_states_what_is_true(tmp_path: Path) -> None:
+    """A session with a logout record is closed at that logout even in the second of
+    the listing (where last's text says "still running"); a boot with no shutdown
+    after it is still running, one with a shutdown is closed at the shutdown."""
+    now = int(time.time())
+    text = (dump_line(2, 0, "~~", "reboot", "~", "6.1.0-test", now - 900)
+            + dump_line(1, ord("0"), "~~", "shutdown", "~~", "", now - 800)
+            + dump_line(2, 0, "~~", "reboot", "~", "6.1.0-test", now - 700)
+            + dump_line(7, FAR_PID, "ts/1", "root", "pts/1", "a.example", now - 600)
+            + dump_line(8, FAR_PID, "ts/1", "", "pts/1", "", now + 3600))
+    wtmp = tmp_path / "wtmp"
+    wtmp.write_bytes(stockreaders.undump(text.encode()))
+    sessions = json.loads(run("pyutmp", "last", "--json", "-f", str(wtmp)).stdout)["sessions"]
+    assert [(s["type"], s["status"], s["end_usec"]) for s in sessions] == [
+        ("session", "closed", (now + 3600) * USEC),
+        ("boot", "still running", None),
+        ("boot", "closed", (now - 800) * USEC)]
+    assert sessions[0]["duration_sec"] == 4200
+
+
+def test_json_memory_does_not_grow_with_the_file(big_wtmp: Path, tmp_path: Path) -> None:
+    """--json and --json-lines over 1,000,000 records (big_wtmp ten times over, 384 MB)
+    stream: the command's peak resident memory stays under 64 MiB."""
+    million = tmp_path / "wtmp"
+    data = big_wtmp.read_bytes()
+    with million.open("wb") as out:
+        for _ in range(10):
+            out.write(data)
+    del data
+    # The peak is measured by a small parent: Linux carries a process's peak across
+    # exec, so a child forked from this (large) test process would start at its size.
+    measure = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+               "stdout=subprocess.DEVNULL); "
+               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    try:
+        for output in ("--json", "--json-lines"):
+            peak_kib = int(run(sys.executable, "-c", measure, "pyutmp", "last", output, "-f",
+                               str(million)).stdout)
+            assert peak_kib < 64 * 1024, (output, peak_kib)
+    finally:
+        million.unlink()
+
+
+def test_time_arguments_are_util_linux_parse_timestamp(monkeypatch: pytest.MonkeyPatch) -> None:
+    """-s, -t and -p read what util-linux's parse_timestamp reads (its own test cases,
+    in UTC, at its reference time), and refuse what it refuses."""
+    from pam_pyutmp import lastreader
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        reference = 1674180427
+        for text, expected in [("2012-09-22 16:34:22", 1348331662), ("@1348331662", 1348331662),
+                               ("2012-09-22 16:34", 1348331640), ("2012-09-22", 1348272000),
+                               ("16:34:22", 1674232462), ("16:34", 1674232440),
+                               ("now", 1674180427), ("yesterday", 1674086400),
+                               ("today", 1674172800), ("tomorrow", 1674259200),
+                               ("+5min", 1674180727), ("-5days", 1673748427),
+                               ("20120922163422", 1348331662), ("2 hours ago", 1674173227)]:
+            assert lastreader.parse_time(text, reference) == expected, text
+        for text in ("soon", "2012-13-45", "-5 fortnights"):
+            with pytest.raises(ValueError, match="invalid time value"):
+                lastreader.parse_time(text, reference)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    done = subprocess.run(["pyutmp", "last", "-s", "soon", "-f", "/dev/null"],
+                          capture_output=True, text=True, env=ENV, check=False)
+    assert done.returncode == 1 and done.stderr == 'pyutmp: invalid time value "soon"\n'

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_sdist_carries_the_c_core_and_builds_a_wheel(tmp_path: Path) -> None:
-    """A wheel built from the sdist alone holds the compiled core, py.typed and the modules."""
+    """A wheel built from the sdist alone holds the compiled core and reader, py.typed and
+    the modules."""
     tree = tmp_path / "tree"
     shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "build", "*.egg-info", "__pycache__", "*.so"))
@@ -24,6 +25,8 @@ def test_sdist_carries_the_c_core_and_builds_a_wheel(tmp_path: Path) -> None:
         names = tar.getnames()
     assert any(name.endswith("/csrc/pyutmp_core.c") for name in names)
     assert any(name.endswith("/csrc/build_core.py") for name in names)
+    assert any(name.endswith("/csrc/build_reader.py") for name in names)
+    assert any(name.endswith("/csrc/pyutmp_last.c") for name in names)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
                     "--no-build-isolation", "-w", str(tmp_path / "wheels"), str(sdist)],
                    check=True, capture_output=True, cwd=tmp_path)
@@ -31,6 +34,9 @@ def test_sdist_carries_the_c_core_and_builds_a_wheel(tmp_path: Path) -> None:
     with zipfile.ZipFile(wheel) as whl:
         members = whl.namelist()
     assert any(name.startswith("pam_pyutmp/_core") and name.endswith(".so") for name in members)
+    # The last/lastb engine: a module of its own, which no login loads.
+    assert any(name.startswith("pam_pyutmp/_reader") and name.endswith(".so")
+               for name in members)
     assert "pam_pyutmp/py.typed" in members and "pam_pyutmp/pam_module.py" in members
 
 
