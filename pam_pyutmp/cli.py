@@ -6,14 +6,16 @@
     pyutmp doctor [--root DIR]
 
 Human output as the stock tools print it (who, util-linux last, shadow's
-lastlog), or ``--json`` for scripts.  Times come from 64-bit integers, so
-rows of the databases print right past January 2038.
+lastlog; for the databases wtmpdb's `wtmpdb last` and util-linux's `lastlog2`),
+or ``--json`` for scripts.  Times come from 64-bit integers, so rows of the
+databases print right past January 2038.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import errno
 import json
 import os
 import pwd
@@ -95,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
                                            "for wtmpdb /var/lib/wtmpdb/wtmp.db)")
     last.add_argument("--utmpd-socket", help="decides --source auto, as for who")
     _listing_options(last)
+    _last_options(last)
     last.add_argument("--progress", action="store_true",
                       help="report the progress of the scan on stderr (on a terminal it is "
                            f"reported unasked for files over {PROGRESS_SIZE >> 20} MiB)")
@@ -110,8 +113,17 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("-u", "--user", help="only this user (a name or a uid)")
     log.add_argument("--source", choices=("files", "lastlog2"), default="files",
                      help="the lastlog file or the lastlog2 database")
-    log.add_argument("-f", "--file", help=f"lastlog file or database (default {DEFAULT_LASTLOG}, "
-                                          "for lastlog2 /var/lib/lastlog/lastlog2.db)")
+    log.add_argument("-f", "--file", "-d", "--database",
+                     help=f"lastlog file or database (default {DEFAULT_LASTLOG}, for "
+                          "lastlog2 /var/lib/lastlog/lastlog2.db; -d is lastlog2's name)")
+    log.add_argument("-a", "--active", action="store_true",
+                     help="no users who never logged in (lastlog2 only)")
+    log.add_argument("-b", "--before", type=_days, metavar="DAYS",
+                     help="only logins at least DAYS days ago (lastlog2 only)")
+    log.add_argument("-t", "--time", type=_days, metavar="DAYS",
+                     help="only logins at most DAYS days ago (lastlog2 only)")
+    log.add_argument("-s", "--service", action="store_true",
+                     help="the PAM service of each login (lastlog2 only)")
     log.add_argument("--json", action="store_true", help="JSON for scripts")
     log.set_defaults(run=_lastlog)
 
@@ -134,10 +146,46 @@ def _listing_options(command: argparse.ArgumentParser) -> None:
                          help="list this many lines at most")
     command.add_argument("-w", "--fullnames", action="store_true",
                          help="full user and host names")
-    command.add_argument("-F", "--fulltimes", action="store_true",
+    # -F and --time-format set the same thing: the last one given wins.
+    command.add_argument("-F", "--fulltimes", action="store_const", dest="time_format",
+                         const="full", default="short",
                          help="full login and logout times (--time-format full)")
-    command.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
+    command.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short",
+                         action=_TimeFormat)
     command.add_argument("--json", action="store_true", help="JSON for scripts")
+
+
+class _TimeFormat(argparse.Action):
+    """--time-format, remembered apart from -F too: `wtmpdb last` prints its
+    "begins" line in the format of --time-format only (full by default)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        namespace.time_format = values
+        namespace.begins_format = values
+
+
+def _last_options(command: argparse.ArgumentParser) -> None:
+    """The options of `last` that `lastb` lacks (util-linux last's and wtmpdb last's)."""
+    command.add_argument("-x", "--system", action="store_true",
+                         help="shutdown entries too")
+    command.add_argument("-d", "--dns", action="store_true",
+                         help="IP addresses as the host names they resolve to")
+    command.add_argument("-i", "--ip", action="store_true",
+                         help="host names as their IP addresses")
+    command.add_argument("-R", "--nohostname", action="store_true", help="no host column")
+    command.add_argument("-a", "--hostlast", action="store_true",
+                         help="the host in the last column")
+    command.add_argument("-s", "--since", metavar="TIME",
+                         help="only sessions that began at TIME or later")
+    command.add_argument("-t", "--until", metavar="TIME",
+                         help="only sessions that began at TIME or earlier")
+    command.add_argument("-p", "--present", metavar="TIME",
+                         help="only sessions that were on at TIME")
+    command.add_argument("-S", "--service", action="store_true",
+                         help="the PAM service of each session (wtmpdb only)")
+    command.add_argument("--json-lines", action="store_true",
+                         help="one JSON object per session and line, for scripts")
 
 
 # --- times -------------------------------------------------------------------------
@@ -237,12 +285,11 @@ def _last(args: argparse.Namespace) -> int:
     now = int(time.time())
     progress: _ProgressLine | None = None
     if source == "wtmpdb":
-        from pam_pyutmp import databases  # sqlite3 only for this source
-
-        path = args.file or DEFAULT_WTMPDB
-        sessions: Iterator[Session] = history.pair_wtmpdb(databases.iter_wtmpdb(path))
-        begins: int | None = databases.wtmpdb_begins(path)
-    elif source == "files":
+        return _last_wtmpdb(args)
+    _wtmpdb_options_only(args)
+    sessions: Iterator[Session]
+    begins: int | None
+    if source == "files":
         path = args.file or DEFAULT_WTMP
         begins = history.wtmp_begins(path)
         size = os.stat(path).st_size
@@ -267,6 +314,54 @@ def _last(args: argparse.Namespace) -> int:
     return 0
 
 
+# Options only `pyutmp last --source wtmpdb` has so far, by their attribute names.
+_WTMPDB_ONLY = ("system", "dns", "ip", "nohostname", "hostlast", "since", "until", "present",
+                "service", "json_lines")
+
+
+def _wtmpdb_options_only(args: argparse.Namespace) -> None:
+    given = [name for name in _WTMPDB_ONLY if getattr(args, name, None)]
+    if given:
+        option = "--" + given[0].replace("_", "-")
+        raise PyutmpError(errno.EINVAL, f"{option} is for --source wtmpdb only")
+
+
+def _last_wtmpdb(args: argparse.Namespace) -> int:
+    """`wtmpdb last`'s listing, or JSON, written by the C reader as it reads."""
+    from pam_pyutmp import dblisting
+
+    for first, second in (("nohostname", "hostlast"), ("nohostname", "dns"),
+                          ("nohostname", "ip"), ("dns", "ip")):
+        if getattr(args, first) and getattr(args, second):
+            raise PyutmpError(errno.EINVAL, f"the options --{first} and --{second} cannot "
+                                            "be used together")
+    times = {}
+    for name in ("since", "until", "present"):
+        text = getattr(args, name)
+        try:
+            times[name] = 0 if text is None else dblisting.parse_time(text)
+        except ValueError as err:
+            raise PyutmpError(errno.EINVAL, f"--{name}: {err} (YYYY-MM-DD HH:MM:SS, "
+                                            "YYYY-MM-DD, today or yesterday)") from None
+    path = args.file or DEFAULT_WTMPDB
+    output = "json" if args.json else "json-lines" if args.json_lines else "text"
+    listing = dblisting.WtmpdbListing(
+        path, shown_path=args.file or "wtmpdb", output=output, limit=args.limit,
+        fullnames=args.fullnames, time_format=args.time_format,
+        begins_format=getattr(args, "begins_format", "full"), nohostname=args.nohostname,
+        hostlast=args.hostlast, service=args.service, dns=args.dns, ip=args.ip,
+        system=args.system, match=args.names, **times)
+    header = ""
+    if output == "json":
+        from pam_pyutmp import databases
+
+        begins = databases.wtmpdb_begins(path)
+        header = dblisting.wtmpdb_json_header(path, None if begins is None else iso(begins))
+    sys.stdout.flush()  # the C reader writes to the descriptor, after what was printed
+    dblisting.wtmpdb_last(listing, sys.stdout.fileno(), header)
+    return 0
+
+
 def _lastb(args: argparse.Namespace) -> int:
     """util-linux lastb's listing: every record of btmp, newest first."""
     path = args.file or DEFAULT_BTMP
@@ -286,7 +381,7 @@ def _list_sessions(args: argparse.Namespace, sessions: Iterable[Session], source
         _dump({"source": source, "file": path, "begins": None if begins is None
                else iso(begins), "sessions": [_session_json(s) for s in shown]})
         return False
-    fmt = "full" if args.fulltimes else args.time_format
+    fmt = args.time_format
     name_len, domain_len = ((FULL_NAME_LEN, FULL_DOMAIN_LEN) if args.fullnames
                             else (NAME_LEN, DOMAIN_LEN))
     for session in shown:
@@ -296,7 +391,7 @@ def _list_sessions(args: argparse.Namespace, sessions: Iterable[Session], source
 
 def _begins_line(args: argparse.Namespace, path: str, begins: int | None) -> None:
     """last's closing "wtmp begins <time>" line (none with --time-format notime)."""
-    fmt = "full" if args.fulltimes else args.time_format
+    fmt = args.time_format
     if fmt != "notime":
         if begins is None:
             print(f"\n{os.path.basename(path)} has no entries")
@@ -421,26 +516,20 @@ def _size(n: int) -> str:
 
 
 def _lastlog(args: argparse.Namespace) -> int:
-    rows: list[dict[str, Any]] = []
     if args.source == "lastlog2":
-        from pam_pyutmp import databases  # sqlite3 only for this source
-
-        path = args.file or DEFAULT_LASTLOG2
-        if args.user:
-            entry = databases.last_login2(_user_name(args.user), path=path)
-            found: Iterable[databases.Lastlog2Entry] = [] if entry is None else [entry]
-        else:
-            found = databases.iter_lastlog2(path)
-        rows = [{"user": e.user, "line": e.tty, "host": e.host, "service": e.service,
-                 "time_sec": e.time} for e in found]
-    else:
-        path = args.file or DEFAULT_LASTLOG
-        for user in _users(args.user):
-            entry_ = lastlog.read(path, user.pw_uid)
-            rows.append({"user": user.pw_name, "uid": user.pw_uid,
-                         "line": "" if entry_ is None else entry_.line,
-                         "host": "" if entry_ is None else entry_.host,
-                         "time_sec": 0 if entry_ is None else entry_.time})
+        return _lastlog2(args)
+    given = [name for name in ("active", "before", "time", "service")
+             if getattr(args, name) not in (None, False)]
+    if given:
+        raise PyutmpError(errno.EINVAL, f"--{given[0]} is for --source lastlog2 only")
+    rows: list[dict[str, Any]] = []
+    path = args.file or DEFAULT_LASTLOG
+    for user in _users(args.user):
+        entry_ = lastlog.read(path, user.pw_uid)
+        rows.append({"user": user.pw_name, "uid": user.pw_uid,
+                     "line": "" if entry_ is None else entry_.line,
+                     "host": "" if entry_ is None else entry_.host,
+                     "time_sec": 0 if entry_ is None else entry_.time})
     if args.json:
         for row in rows:
             row["time"] = iso(row["time_sec"] * USEC) if row["time_sec"] else None
@@ -456,10 +545,52 @@ def _lastlog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lastlog2(args: argparse.Namespace) -> int:
+    """`lastlog2`'s listing, written by the C reader, or JSON."""
+    from pam_pyutmp import dblisting
+
+    path = args.file or DEFAULT_LASTLOG2
+    listing = dblisting.Lastlog2Listing(
+        path, user=None if args.user is None else _user_name(args.user),
+        active=args.active, service=args.service, before_days=args.before,
+        recent_days=args.time)
+    if not args.json:
+        sys.stdout.flush()  # the C reader writes to the descriptor, after what was printed
+        dblisting.lastlog2_list(listing, sys.stdout.fileno())
+        return 0
+    from pam_pyutmp import databases  # sqlite3 only for this source
+
+    if listing.user is not None:
+        entry = databases.last_login2(listing.user, path=path)
+        found: Iterable[databases.Lastlog2Entry] = [
+            entry or databases.Lastlog2Entry(listing.user, 0, "", "", "")]
+    else:
+        found = databases.iter_lastlog2(path)
+    now = int(time.time())
+    _dump({"source": args.source, "file": path, "users": [
+        {"user": e.user, "line": e.tty, "host": e.host, "service": e.service,
+         "time_sec": e.time, "time": iso(e.time * USEC) if e.time else None}
+        for e in found if dblisting.lastlog2_shown(listing, e.time, now)]})
+    return 0
+
+
+def _days(text: str) -> int:
+    """lastlog2's DAYS: a whole number."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return int(text)
+
+
 def _user_name(user: str) -> str:
-    if user.isdigit():
-        return pwd.getpwuid(int(user)).pw_name
-    return user
+    """lastlog2 -u's LOGIN, which must be a user of this system; or a uid."""
+    try:
+        return pwd.getpwnam(user).pw_name
+    except KeyError:
+        pass
+    try:
+        return pwd.getpwuid(int(user)).pw_name if user.isdigit() else pwd.getpwnam(user).pw_name
+    except KeyError:
+        raise PyutmpError(errno.ENOENT, f"unknown user {user!r}") from None
 
 
 def _users(user: str | None) -> list[pwd.struct_passwd]:

@@ -5,8 +5,8 @@ util-linux last(1), ``process_wtmp_file``, so that both list the same pairs:
 records are read newest first, a login is ended by the nearest later record
 on its line (a logout, or the next login there), and one with no such record
 is ended by the boot or shutdown that came after it, or is still logged in,
-or is gone (its process no longer holds the terminal).  From wtmpdb rows,
-that of `wtmpdb last`: a row carries its own logout.
+or is gone (its process no longer holds the terminal).  (wtmpdb rows carry
+their own logout: pam_pyutmp.dblisting lists them.)
 """
 
 from __future__ import annotations
@@ -240,28 +240,6 @@ def failed_attempts(newest_first: Iterable[Record], *, now: int | None = None
         when = record.tv_sec * USEC + record.tv_usec
         yield Session("session", record.user, shown_line(record.line), record.host, when, when,
                       STILL_RUNNING if record.tv_sec == current else CLOSED, pid=record.pid)
-
-
-def pair_wtmpdb(rows: Iterable[object]) -> Iterator[Session]:
-    """Sessions and boots from wtmpdb rows (newest first), as `wtmpdb last` tells
-    them: a row without logout is a crash when a boot came after it."""
-    from pam_pyutmp import databases  # the sqlite3 side, for this source only
-
-    after_reboot = False
-    for row in rows:
-        assert isinstance(row, databases.WtmpdbRow)
-        boot = row.type == databases.BOOT_TIME
-        if row.logout is not None:
-            status = CLOSED
-        elif after_reboot:
-            status = CRASH
-        else:
-            status = STILL_RUNNING if boot else STILL_LOGGED_IN
-        yield Session("boot" if boot else "session", row.user,
-                      "system boot" if boot else row.tty, row.host, row.login, row.logout,
-                      status, service=row.service)
-        if boot:
-            after_reboot = True
 
 
 def matches(session: Session, names: Iterable[str]) -> bool:
