@@ -199,7 +199,15 @@ def _local(usec: int) -> datetime.datetime:
 
 def iso(usec: int) -> str:
     """Local time with its UTC offset, to the second: "2040-01-01T00:00:00+00:00"."""
-    return _local(usec).replace(microsecond=0).isoformat()
+    try:
+        return _local(usec).replace(microsecond=0).isoformat()
+    except (OverflowError, ValueError):
+        # Past datetime's year 9999, as a database may hold it: the C library's reading.
+        when = time.localtime(usec // USEC)
+        offset = abs(when.tm_gmtoff)
+        zone = (f"{'-' if when.tm_gmtoff < 0 else '+'}{offset // 3600:02d}:"
+                f"{offset // 60 % 60:02d}" + (f":{offset % 60:02d}" if offset % 60 else ""))
+        return time.strftime("%Y-%m-%dT%H:%M:%S", when) + zone
 
 
 def _ctime(sec: int) -> str:
