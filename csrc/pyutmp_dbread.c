@@ -128,9 +128,9 @@ static void out_flush(struct out *out)
         if (polled < 0 && errno == EINTR)
             continue;
         if (polled == 0) {
+            /* Without a temporary file, the write below waits for the reader, as
+             * upstream's does. */
             out->spool = open_spool();
-            if (out->spool < 0)
-                break; /* no temporary file: wait for the reader, as upstream does */
             break;
         }
         size_t chunk = size < POLL_CHUNK ? size : POLL_CHUNK;
