@@ -57,7 +57,7 @@ _STARRED = {ord(char): "*" for char in CONTROLS}  # as last(1)'s fputs_careful p
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_number_options(sys.argv[1:] if argv is None else list(argv)))
     try:
         return int(args.run(args))
     except BrokenPipeError:
@@ -73,6 +73,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = f": {err.filename}" if err.filename else ""
         print(f"pyutmp: {err.strerror or err}{where}", file=sys.stderr)
         return 1
+
+
+def _number_options(argv: list[str]) -> list[str]:
+    """last's and lastb's "-N", the same as "-n N" (argparse would take "-5" for a user)."""
+    if not argv or argv[0] not in ("last", "lastb"):
+        return argv
+    out = argv[:1]
+    for n, word in enumerate(argv[1:], 1):
+        if word == "--":
+            return out + argv[n:]
+        out += ["-n", word[1:]] if word[1:].isdigit() and word.startswith("-") else [word]
+    return out
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -143,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
 def _listing_options(command: argparse.ArgumentParser) -> None:
     """The options of last(1)'s listing that `last` and `lastb` share."""
     command.add_argument("-n", "--limit", type=int, default=0,
-                         help="list this many lines at most")
+                         help="list this many lines at most (also -N: -5 is -n 5)")
     command.add_argument("-w", "--fullnames", action="store_true",
                          help="full user and host names")
     # -F and --time-format set the same thing: the last one given wins.

@@ -153,6 +153,7 @@ def assert_same_as_wtmpdb_last(db: Path, options: Sequence[str], zone: str) -> N
 
 WTMPDB_OPTIONS = [
     [], ["-F"], ["-x"], ["-S"], ["-w"], ["-R"], ["-a"], ["-n", "3"], ["-n", "1", "-x"],
+    ["-3"], ["-12", "-F"],
     ["--time-format", "notime"], ["--time-format", "short"], ["--time-format", "full"],
     ["--time-format", "iso"], ["-F", "--time-format", "short"],
     ["--time-format", "iso", "-F"], ["-x", "-F", "-w", "-S"], ["-a", "-S", "-w"],
