@@ -20,7 +20,7 @@ ffibuilder.cdef((HERE / "pyutmp_dbread_cdef.h").read_text())
 ffibuilder.set_source(
     "pam_pyutmp._dbread",
     '#include "pyutmp_dbread.h"',
-    sources=[f"{CSRC}/pyutmp_dbread.c"],
+    sources=[f"{CSRC}/pyutmp_dbread.c", f"{CSRC}/pyutmp_output.c"],
     include_dirs=[CSRC],
     libraries=["sqlite3"],
     extra_compile_args=["-Wall", "-Wextra", "-O2"],
