@@ -129,8 +129,10 @@ if [ "$DRY_RUN" = 1 ]; then say "dry run: nothing is changed"; fi
 install_system_packages() {
     local wanted=() missing=() pkg
     if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        # libsqlite3-dev: the headers of the SQLite that python3 links, for the
+        # wtmpdb and lastlog2 readers of `pyutmp`.
         wanted=(python3 python3-pip python3-cffi python3-dev python3-setuptools python3-wheel
-                gcc libc6-dev libpam0g-dev)
+                gcc libc6-dev libpam0g-dev libsqlite3-dev)
         for pkg in "${wanted[@]}"; do
             dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' \
                 || missing+=("$pkg")
@@ -146,7 +148,7 @@ install_system_packages() {
     elif command -v apk >/dev/null 2>&1; then
         # setuptools and wheel: the build runs without isolation, with these.
         wanted=(python3 py3-pip py3-cffi py3-setuptools py3-wheel python3-dev gcc musl-dev
-                linux-pam-dev)
+                linux-pam-dev sqlite-dev)
         for pkg in "${wanted[@]}"; do
             apk info -e "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
         done
@@ -158,7 +160,7 @@ install_system_packages() {
         fi
     else
         die "neither apt-get nor apk found: install python3 with its headers, pip, cffi," \
-            "setuptools, wheel, a C compiler and the PAM headers by hand"
+            "setuptools, wheel, a C compiler and the PAM and SQLite headers by hand"
     fi
 }
 
@@ -215,8 +217,8 @@ build_wheel() {
     # A private copy: the checkout gets no root-owned build/ or *.egg-info.
     cp -R "$SRC/pyproject.toml" "$SRC/setup.py" "$SRC/MANIFEST.in" "$SRC/README.md" \
         "$SRC/csrc" "$SRC/pam_pyutmp" "$src/"
-    find "$src" \( -name __pycache__ -o -name '*.so' -o -name '_core.c' \) -prune \
-        -exec rm -rf {} +
+    find "$src" \( -name __pycache__ -o -name '*.so' -o -name '_core.c' -o -name '_dbread.c' \) \
+        -prune -exec rm -rf {} +
     # The prefix map keeps the temp dir's name out of the debug info: the same
     # source builds the same bytes, so an unchanged package is not reinstalled.
     if ! (cd "$src" && CFLAGS="${CFLAGS:-} -ffile-prefix-map=$src=pam_pyutmp" \

@@ -6,26 +6,27 @@
     pyutmp doctor [--root DIR]
 
 Human output as the stock tools print it (who, util-linux last, shadow's
-lastlog), or ``--json`` for scripts.  Times come from 64-bit integers, so
-rows of the databases print right past January 2038.
+lastlog; for the databases wtmpdb's `wtmpdb last` and util-linux's `lastlog2`),
+or ``--json`` for scripts.  Times come from 64-bit integers, so rows of the
+databases print right past January 2038.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import errno
 import json
 import os
 import pwd
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from pam_pyutmp import history, lastlog, stores
 from pam_pyutmp.errors import PyutmpError
 from pam_pyutmp.fields import CONTROLS
-from pam_pyutmp.history import Session
 from pam_pyutmp.system import (
     DEFAULT_BTMP,
     DEFAULT_LASTLOG,
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
                                            "for wtmpdb /var/lib/wtmpdb/wtmp.db)")
     last.add_argument("--utmpd-socket", help="decides --source auto, as for who")
     _listing_options(last)
+    _last_options(last)
     last.add_argument("--progress", action="store_true",
                       help="report the progress of the scan on stderr (on a terminal it is "
                            f"reported unasked for files over {PROGRESS_SIZE >> 20} MiB)")
@@ -110,8 +112,17 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("-u", "--user", help="only this user (a name or a uid)")
     log.add_argument("--source", choices=("files", "lastlog2"), default="files",
                      help="the lastlog file or the lastlog2 database")
-    log.add_argument("-f", "--file", help=f"lastlog file or database (default {DEFAULT_LASTLOG}, "
-                                          "for lastlog2 /var/lib/lastlog/lastlog2.db)")
+    log.add_argument("-f", "--file", "-d", "--database",
+                     help=f"lastlog file or database (default {DEFAULT_LASTLOG}, for "
+                          "lastlog2 /var/lib/lastlog/lastlog2.db; -d is lastlog2's name)")
+    log.add_argument("-a", "--active", action="store_true",
+                     help="no users who never logged in (lastlog2 only)")
+    log.add_argument("-b", "--before", type=_days, metavar="DAYS",
+                     help="only logins at least DAYS days ago (lastlog2 only)")
+    log.add_argument("-t", "--time", type=_days, metavar="DAYS",
+                     help="only logins at most DAYS days ago (lastlog2 only)")
+    log.add_argument("-s", "--service", action="store_true",
+                     help="the PAM service of each login (lastlog2 only)")
     log.add_argument("--json", action="store_true", help="JSON for scripts")
     log.set_defaults(run=_lastlog)
 
@@ -134,9 +145,12 @@ def _listing_options(command: argparse.ArgumentParser) -> None:
                          help="list this many lines at most (also -NUMBER)")
     command.add_argument("-w", "--fullnames", action="store_true",
                          help="full user and host names")
-    command.add_argument("-F", "--fulltimes", action="store_true",
+    # -F and --time-format set the same thing: the last one given wins.
+    command.add_argument("-F", "--fulltimes", action="store_const", dest="time_format",
+                         const="full", default="short",
                          help="full login and logout times (--time-format full)")
-    command.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short")
+    command.add_argument("--time-format", choices=tuple(TIME_FORMATS), default="short",
+                         action=_TimeFormat)
     command.add_argument("-x", "--system", action="store_true",
                          help="shutdowns, run level changes and clock changes too (lastb "
                               "lists every record anyway)")
@@ -172,7 +186,10 @@ _TIMES = {"-s": "--since", "--since": "--since", "-t": "--until", "--until": "--
 
 def _last_arguments(argv: Sequence[str]) -> list[str]:
     """last(1)'s spellings argparse does not know: -NUMBER (-n NUMBER) and a time
-    that starts with a minus (-s -5days)."""
+    that starts with a minus (-s -5days), for `last` and `lastb` (lastlog's -s and -t
+    are other options)."""
+    if not argv or argv[0] not in ("last", "lastb"):
+        return list(argv)
     out: list[str] = []
     args = iter(argv)
     for arg in args:
@@ -190,6 +207,22 @@ def _last_arguments(argv: Sequence[str]) -> list[str]:
     return out
 
 
+class _TimeFormat(argparse.Action):
+    """--time-format, remembered apart from -F too: `wtmpdb last` prints its
+    "begins" line in the format of --time-format only (full by default)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        namespace.time_format = values
+        namespace.begins_format = values
+
+
+def _last_options(command: argparse.ArgumentParser) -> None:
+    """The option of `last` that `lastb` lacks: wtmpdb last's -S."""
+    command.add_argument("-S", "--service", action="store_true",
+                         help="the PAM service of each session (wtmpdb only)")
+
+
 # --- times -------------------------------------------------------------------------
 
 
@@ -201,7 +234,15 @@ def _local(usec: int) -> datetime.datetime:
 
 def iso(usec: int) -> str:
     """Local time with its UTC offset, to the second: "2040-01-01T00:00:00+00:00"."""
-    return _local(usec).replace(microsecond=0).isoformat()
+    try:
+        return _local(usec).replace(microsecond=0).isoformat()
+    except (OverflowError, ValueError):
+        # Past datetime's year 9999, as a database may hold it: the C library's reading.
+        when = time.localtime(usec // USEC)
+        offset = abs(when.tm_gmtoff)
+        zone = (f"{'-' if when.tm_gmtoff < 0 else '+'}{offset // 3600:02d}:"
+                f"{offset // 60 % 60:02d}" + (f":{offset % 60:02d}" if offset % 60 else ""))
+        return time.strftime("%Y-%m-%dT%H:%M:%S", when) + zone
 
 
 def _ctime(sec: int) -> str:
@@ -216,15 +257,6 @@ def _format_time(kind: str, sec: int) -> str:
     if kind == "iso":
         return iso(sec * USEC)
     return ""
-
-
-def _cdiv(a: int, b: int) -> int:
-    """C's integer division, which truncates toward zero."""
-    return -(-a // b) if a < 0 else a // b
-
-
-def _cmod(a: int, b: int) -> int:
-    return a - b * _cdiv(a, b)
 
 
 # --- who -----------------------------------------------------------------------------
@@ -286,6 +318,8 @@ def _last(args: argparse.Namespace) -> int:
         source = stores.resolve_backend("auto", args.utmpd_socket)
     if source == "wtmpdb":
         return _last_wtmpdb(args)
+    if args.service:
+        raise PyutmpError(errno.EINVAL, "--service is for --source wtmpdb only")
     from pam_pyutmp import lastreader  # the C engine: only for these commands
 
     now = int(time.time())
@@ -314,6 +348,42 @@ def _last(args: argparse.Namespace) -> int:
         out.start(path, begins)
         listed = lastreader.list_records(records, out.fd, listing, now, path)
     out.end(args, path, begins, listed)
+    return 0
+
+
+def _last_wtmpdb(args: argparse.Namespace) -> int:
+    """`wtmpdb last`'s listing, or JSON, written by the C reader as it reads."""
+    from pam_pyutmp import dblisting
+
+    for first, second in (("nohostname", "hostlast"), ("nohostname", "dns"),
+                          ("nohostname", "ip"), ("dns", "ip")):
+        if getattr(args, first) and getattr(args, second):
+            raise PyutmpError(errno.EINVAL, f"the options --{first} and --{second} cannot "
+                                            "be used together")
+    times = {}
+    for name in ("since", "until", "present"):
+        text = getattr(args, name)
+        try:
+            times[name] = 0 if text is None else dblisting.parse_time(text)
+        except ValueError as err:
+            raise PyutmpError(errno.EINVAL, f"--{name}: {err} (YYYY-MM-DD HH:MM:SS, "
+                                            "YYYY-MM-DD, today or yesterday)") from None
+    path = args.file or DEFAULT_WTMPDB
+    output = "json" if args.json else "json-lines" if args.json_lines else "text"
+    listing = dblisting.WtmpdbListing(
+        path, shown_path=args.file or "wtmpdb", output=output, limit=args.limit,
+        fullnames=args.fullnames, time_format=args.time_format,
+        begins_format=getattr(args, "begins_format", "full"), nohostname=args.nohostname,
+        hostlast=args.hostlast, service=args.service, dns=args.dns, ip=args.ip,
+        system=args.system, match=args.names, **times)
+    header = ""
+    if output == "json":
+        from pam_pyutmp import databases
+
+        begins = databases.wtmpdb_begins(path)
+        header = dblisting.wtmpdb_json_header(path, None if begins is None else iso(begins))
+    sys.stdout.flush()  # the C reader writes to the descriptor, after what was printed
+    dblisting.wtmpdb_last(listing, sys.stdout.fileno(), header)
     return 0
 
 
@@ -347,7 +417,7 @@ def _listing(args: argparse.Namespace, now: int, lastb: bool) -> Any:
         altlist=args.hostlast, usedns=args.dns, useip=args.ip,
         name_len=FULL_NAME_LEN if args.fullnames else NAME_LEN,
         domain_len=FULL_DOMAIN_LEN if args.fullnames else DOMAIN_LEN,
-        time_format=_time_format(args), output=_output_kind(args), limit=args.limit,
+        time_format=args.time_format, output=_output_kind(args), limit=args.limit,
         since=when(args.since), until=when(args.until), present=when(args.present),
         names=args.names)
 
@@ -358,10 +428,6 @@ def _interruptible() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _time_format(args: argparse.Namespace) -> str:
-    return "full" if args.fulltimes else str(args.time_format)
 
 
 def _output_kind(args: argparse.Namespace) -> str:
@@ -386,135 +452,23 @@ class _Output:
             sys.stdout.write(head[:-2] + ',\n "sessions": [')
         sys.stdout.flush()  # the engine writes to the same descriptor next
 
-    def item(self, data: dict[str, Any]) -> None:
-        """One session written from Python (the wtmpdb source)."""
-        if self.kind == "json-lines":
-            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
-        else:
-            text = json.dumps(data, indent=1, ensure_ascii=False).replace("\n", "\n  ")
-            sys.stdout.write((",\n  " if self.items else "\n  ") + text)
-        self.items += 1
-
     def end(self, args: argparse.Namespace, path: str, begins: int | None, listed: int) -> None:
-        """After ``listed`` sessions, from the engine or from :meth:`item`."""
+        """After the ``listed`` sessions the engine wrote."""
         if self.kind == "json":
             sys.stdout.write("\n ]\n}\n" if listed else "]\n}\n")
         elif self.kind == "text":
             _begins_line(args, path, begins)
 
 
-# Options the wtmpdb source has no use for: its rows are sessions already paired.
-_ENGINE_ONLY = ("system", "nohostname", "hostlast", "ip", "dns", "since", "until", "present")
-
-
-def _last_wtmpdb(args: argparse.Namespace) -> int:
-    """wtmpdb's rows as `wtmpdb last` pairs them, in last(1)'s lines or JSON."""
-    from pam_pyutmp import databases  # sqlite3 only for this source
-
-    unused = [name for name in _ENGINE_ONLY if getattr(args, name) not in (None, False)]
-    if unused:
-        raise PyutmpError(2, "--source wtmpdb lists with -n, -w, -F, --time-format and "
-                             "USER|TTY only, not --" + unused[0].replace("_", "-"))
-    path = args.file or DEFAULT_WTMPDB
-    sessions: Iterable[Session] = history.pair_wtmpdb(databases.iter_wtmpdb(path))
-    begins: int | None = databases.wtmpdb_begins(path)
-    shown = _limited((s for s in sessions if not args.names or history.matches(s, args.names)),
-                     args.limit)
-    out = _Output(args, "wtmpdb")
-    out.start(path, begins)
-    fmt = _time_format(args)
-    name_len, domain_len = ((FULL_NAME_LEN, FULL_DOMAIN_LEN) if args.fullnames
-                            else (NAME_LEN, DOMAIN_LEN))
-    for session in shown:
-        if out.kind == "text":
-            print(_starred(last_line(session, fmt, name_len, domain_len)))
-        else:
-            out.item(_session_json(session))
-    out.end(args, path, begins, out.items)
-    return 0
-
-
 def _begins_line(args: argparse.Namespace, path: str, begins: int | None) -> None:
     """last's closing "wtmp begins <time>" line (none with --time-format notime)."""
-    fmt = _time_format(args)
+    fmt = args.time_format
     if fmt != "notime":
         if begins is None:
             print(f"\n{os.path.basename(path)} has no entries")
         else:
             kind = TIME_FORMATS[fmt][2]
             print(f"\n{os.path.basename(path)} begins {_format_time(kind, begins // USEC)}")
-
-
-def _limited(sessions: Iterable[Session], limit: int) -> Iterator[Session]:
-    for n, session in enumerate(sessions, 1):
-        yield session
-        if limit and n >= limit:
-            return
-
-def _warn(text: str) -> None:
-    print(f"pyutmp: {text}", file=sys.stderr)
-
-
-def last_line(session: Session, fmt: str, name_len: int = NAME_LEN,
-              domain_len: int = DOMAIN_LEN) -> str:
-    """One line as util-linux last(1) prints it (its list())."""
-    in_len, out_len, in_fmt, out_fmt = TIME_FORMATS[fmt]
-    login = session.login_sec
-    # last(1) passes 0 as the logout of a session still logged in or gone.
-    end = session.end_sec if session.end_sec is not None else 0
-    login_text = _format_time(in_fmt, login)
-    secs = end - login
-    mins, hours, days = _cmod(_cdiv(secs, 60), 60), _cmod(_cdiv(secs, 3600), 24), _cdiv(
-        secs, 86400)
-    logout_text = "- " + _format_time(out_fmt, end)
-    longer = fmt in ("full", "iso")
-    if days:
-        length = f"({days}+{abs(hours):02d}:{abs(mins):02d})"
-    elif hours:
-        length = f" ({hours:02d}:{abs(mins):02d})"
-    elif secs >= 0:
-        length = f" ({hours:02d}:{mins:02d})"
-    else:
-        length = f" (-00:{abs(mins):02d})"
-    if session.status == history.STILL_RUNNING:
-        # An end stamped with the second of the listing, or a wtmpdb boot not shut down.
-        logout_text, length = ("  still running", "") if longer else ("  still", "running")
-    elif session.status == history.CRASH:
-        logout_text = "- crash"
-    elif session.status == history.DOWN:
-        logout_text = "- down "
-    elif session.status == history.STILL_LOGGED_IN:
-        logout_text, length = (("  still logged in", "") if longer
-                               else ("  still", "logged in"))
-    elif session.status == history.GONE:
-        if longer:
-            logout_text, length = "  gone - no logout", ""
-        elif fmt == "short":
-            logout_text, length = "   gone", "- no logout"
-        else:
-            logout_text, length = "", "no logout"
-    text = (f"{session.user[:name_len]:<8} {session.line[:12]:<12} "
-            f"{session.host[:domain_len]:<16} {login_text[:in_len]:<{in_len}} "
-            f"{logout_text[:out_len]:<{out_len}} {length}")
-    return text.rstrip()
-
-
-def _session_json(session: Session) -> dict[str, Any]:
-    return {
-        "type": session.kind,
-        "user": session.user,
-        "line": session.line,
-        "host": session.host,
-        "service": session.service,
-        "login": iso(session.login),
-        "login_usec": session.login,
-        # The logout; for a crash or a shutdown, the boot or shutdown that ended it.
-        "end": None if session.end is None else iso(session.end),
-        "end_usec": session.end,
-        "status": session.status,
-        "duration_sec": None if session.end is None
-        else session.end // USEC - session.login // USEC,
-    }
 
 
 class _ProgressLine:
@@ -560,26 +514,20 @@ def _size(n: int) -> str:
 
 
 def _lastlog(args: argparse.Namespace) -> int:
-    rows: list[dict[str, Any]] = []
     if args.source == "lastlog2":
-        from pam_pyutmp import databases  # sqlite3 only for this source
-
-        path = args.file or DEFAULT_LASTLOG2
-        if args.user:
-            entry = databases.last_login2(_user_name(args.user), path=path)
-            found: Iterable[databases.Lastlog2Entry] = [] if entry is None else [entry]
-        else:
-            found = databases.iter_lastlog2(path)
-        rows = [{"user": e.user, "line": e.tty, "host": e.host, "service": e.service,
-                 "time_sec": e.time} for e in found]
-    else:
-        path = args.file or DEFAULT_LASTLOG
-        for user in _users(args.user):
-            entry_ = lastlog.read(path, user.pw_uid)
-            rows.append({"user": user.pw_name, "uid": user.pw_uid,
-                         "line": "" if entry_ is None else entry_.line,
-                         "host": "" if entry_ is None else entry_.host,
-                         "time_sec": 0 if entry_ is None else entry_.time})
+        return _lastlog2(args)
+    given = [name for name in ("active", "before", "time", "service")
+             if getattr(args, name) not in (None, False)]
+    if given:
+        raise PyutmpError(errno.EINVAL, f"--{given[0]} is for --source lastlog2 only")
+    rows: list[dict[str, Any]] = []
+    path = args.file or DEFAULT_LASTLOG
+    for user in _users(args.user):
+        entry_ = lastlog.read(path, user.pw_uid)
+        rows.append({"user": user.pw_name, "uid": user.pw_uid,
+                     "line": "" if entry_ is None else entry_.line,
+                     "host": "" if entry_ is None else entry_.host,
+                     "time_sec": 0 if entry_ is None else entry_.time})
     if args.json:
         for row in rows:
             row["time"] = iso(row["time_sec"] * USEC) if row["time_sec"] else None
@@ -595,10 +543,52 @@ def _lastlog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lastlog2(args: argparse.Namespace) -> int:
+    """`lastlog2`'s listing, written by the C reader, or JSON."""
+    from pam_pyutmp import dblisting
+
+    path = args.file or DEFAULT_LASTLOG2
+    listing = dblisting.Lastlog2Listing(
+        path, user=None if args.user is None else _user_name(args.user),
+        active=args.active, service=args.service, before_days=args.before,
+        recent_days=args.time)
+    if not args.json:
+        sys.stdout.flush()  # the C reader writes to the descriptor, after what was printed
+        dblisting.lastlog2_list(listing, sys.stdout.fileno())
+        return 0
+    from pam_pyutmp import databases  # sqlite3 only for this source
+
+    if listing.user is not None:
+        entry = databases.last_login2(listing.user, path=path)
+        found: Iterable[databases.Lastlog2Entry] = [
+            entry or databases.Lastlog2Entry(listing.user, 0, "", "", "")]
+    else:
+        found = databases.iter_lastlog2(path)
+    now = int(time.time())
+    _dump({"source": args.source, "file": path, "users": [
+        {"user": e.user, "line": e.tty, "host": e.host, "service": e.service,
+         "time_sec": e.time, "time": iso(e.time * USEC) if e.time else None}
+        for e in found if dblisting.lastlog2_shown(listing, e.time, now)]})
+    return 0
+
+
+def _days(text: str) -> int:
+    """lastlog2's DAYS: a whole number."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}")
+    return int(text)
+
+
 def _user_name(user: str) -> str:
-    if user.isdigit():
-        return pwd.getpwuid(int(user)).pw_name
-    return user
+    """lastlog2 -u's LOGIN, which must be a user of this system; or a uid."""
+    try:
+        return pwd.getpwnam(user).pw_name
+    except KeyError:
+        pass
+    try:
+        return pwd.getpwuid(int(user)).pw_name if user.isdigit() else pwd.getpwnam(user).pw_name
+    except KeyError:
+        raise PyutmpError(errno.ENOENT, f"unknown user {user!r}") from None
 
 
 def _users(user: str | None) -> list[pwd.struct_passwd]:

@@ -111,7 +111,8 @@ def test_a_2040_login_round_trips_and_prints_right(tmp_path: Path) -> None:
     row = pam_pyutmp.put_wtmpdb("alice", "pts/2", "far.example", path=db,
                                 login_usec=usec(login))
     pam_pyutmp.unput_wtmpdb(row, path=db, logout_usec=usec(logout))
-    pam_pyutmp.put_lastlog2_entry("sshd", "alice", "pts/2", "far.example", path=ll2,
+    # `lastlog2 -u` lists users of this system only.
+    pam_pyutmp.put_lastlog2_entry("sshd", "root", "pts/2", "far.example", path=ll2,
                                   time_sec=int(login.timestamp()))
     assert rows(db, "SELECT Login, Logout FROM wtmp") == [(usec(login), usec(logout))]
     (read,) = pam_pyutmp.iter_wtmpdb(db)
@@ -133,7 +134,7 @@ def test_a_2040_login_round_trips_and_prints_right(tmp_path: Path) -> None:
     assert (session["login"], session["end"], session["login_usec"], session["status"]) == (
         login.replace(microsecond=0).isoformat(), logout.replace(microsecond=0).isoformat(),
         usec(login), "closed")
-    latest = pyutmp("lastlog", "--source", "lastlog2", "-f", str(ll2), "-u", "alice")
+    latest = pyutmp("lastlog", "--source", "lastlog2", "-f", str(ll2), "-u", "root")
     assert latest.splitlines()[1].split()[3:] == login.strftime("%a %b %d %H:%M:%S +0000 %Y"
                                                                 ).split()
 
@@ -263,7 +264,8 @@ def test_readers_accept_what_other_writers_leave(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=READER_ENV, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].split()[:3] == ["reboot", "system", "boot"]
-    assert done.stdout.splitlines()[0].endswith("still running")
+    # `wtmpdb last -F` pads the logout column: "still running" and spaces.
+    assert done.stdout.splitlines()[0].rstrip().endswith("- still running")
 
 
 def test_invalid_users_are_refused_before_any_write(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ SERVICE_TEXT = (
 # What install.sh installs with apt when missing: it must find them all, so that no
 # apt-get runs from a test.
 APT_PACKAGES = ("python3", "python3-pip", "python3-cffi", "python3-dev", "python3-setuptools",
-                "python3-wheel", "gcc", "libc6-dev", "libpam0g-dev")
+                "python3-wheel", "gcc", "libc6-dev", "libpam0g-dev", "libsqlite3-dev")
 # Any pam_pyutmp already installed on this machine is hidden from the namespace.
 HIDE_INSTALLED = (
     "shopt -s nullglob; rm -rf /usr/local/lib/python3*/*-packages/pam_pyutmp "

@@ -1,0 +1,57 @@
+/* The output of the listings (pyutmp_output.c): buffered, spooled when the
+ * reader stops reading, with the upstream readers' time stamps and JSON. */
+#ifndef PYUTMP_OUTPUT_H
+#define PYUTMP_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Shared inside the extension only. */
+#pragma GCC visibility push(hidden)
+
+#define OUT_SIZE (64 * 1024)
+#define USEC_PER_SEC 1000000ULL
+
+struct out {
+    int fd;
+    int direct; /* a regular file or /dev/null: writes never wait for a reader */
+    int spool;  /* -1 until the output first stops taking data */
+    int error;  /* errno of the first failed write */
+    size_t len;
+    char buf[OUT_SIZE];
+};
+
+/* The time stamps of `wtmpdb last`: none, ctime(3), "%a %b %e %H:%M", "%H:%M", ISO. */
+enum stamp { STAMP_NONE, STAMP_CTIME, STAMP_SHORT, STAMP_HHMM, STAMP_ISO };
+
+struct json_object {
+    struct out *out;
+    int pretty; /* as an element of the "sessions" array of json.dumps(indent=1) */
+    int keys;
+};
+
+/* The buffer; out_finish() copies out what was spooled, after the database is closed. */
+void out_init(struct out *out, int fd);
+void out_flush(struct out *out);
+int out_finish(struct out *out);
+void out_put(struct out *out, const char *data, size_t size);
+void out_str(struct out *out, const char *text);
+void out_char(struct out *out, char c);
+void out_spaces(struct out *out, size_t count);
+void out_field(struct out *out, const char *text, size_t precision, size_t width);
+void out_printf(struct out *out, const char *format, ...) __attribute__((format(printf, 2, 3)));
+/* Times. */
+void format_stamp(enum stamp kind, char *dst, size_t size, time_t when);
+void format_length(char *dst, size_t size, uint64_t start, uint64_t stop);
+int64_t floor_div(int64_t a, int64_t b);
+void out_iso(struct out *out, int64_t usec);
+/* JSON as json.dumps(ensure_ascii=False) writes it. */
+void out_json_string(struct out *out, const char *text);
+void json_begin(struct json_object *object, struct out *out, int pretty, int first);
+void json_key(struct json_object *object, const char *key);
+void json_end(struct json_object *object);
+
+#pragma GCC visibility pop
+
+#endif
