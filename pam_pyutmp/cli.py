@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from pam_pyutmp import history, lastlog, stores
+from pam_pyutmp import lastlog, stores
 from pam_pyutmp.errors import PyutmpError
 from pam_pyutmp.fields import CONTROLS
 from pam_pyutmp.system import (
@@ -329,7 +329,7 @@ def _last(args: argparse.Namespace) -> int:
     begins: int | None
     if source == "files":
         path = args.file or DEFAULT_WTMP
-        begins = history.wtmp_begins(path)
+        begins = lastreader.wtmp_begins(path)
         size = os.stat(path).st_size
         progress: _ProgressLine | None = None
         if args.progress or (sys.stderr.isatty() and size > PROGRESS_SIZE):
@@ -393,7 +393,7 @@ def _lastb(args: argparse.Namespace) -> int:
 
     now = int(time.time())
     path = args.file or DEFAULT_BTMP
-    begins = history.wtmp_begins(path)
+    begins = lastreader.wtmp_begins(path)
     listing = _listing(args, now, lastb=True)
     _interruptible()
     out = _Output(args, "files")

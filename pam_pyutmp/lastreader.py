@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from pam_pyutmp._reader import ffi, lib
+from pam_pyutmp.records import Record
+from pam_pyutmp.system import UTMPX_SIZE
 
 TIME_FORMATS = {"notime": lib.PYUTMP_TIME_NONE, "short": lib.PYUTMP_TIME_SHORT,
                 "full": lib.PYUTMP_TIME_FULL, "iso": lib.PYUTMP_TIME_ISO}
@@ -50,6 +52,17 @@ def parse_time(text: str, now: int) -> int:
     if lib.pyutmp_parse_timestamp(text.encode(), now, usec) != 0:
         raise ValueError(f'invalid time value "{text}"')
     return int(usec[0]) // 1_000_000
+
+
+def wtmp_begins(path: str) -> int:
+    """The time of the first record, in microseconds (`last`'s "wtmp begins");
+    the file's ctime when it holds none."""
+    with open(path, "rb") as wtmp:
+        raw = wtmp.read(UTMPX_SIZE)
+        if len(raw) == UTMPX_SIZE:
+            first = Record.decode(raw)
+            return first.tv_sec * 1_000_000 + first.tv_usec
+        return int(os.fstat(wtmp.fileno()).st_ctime) * 1_000_000
 
 
 def boot_time() -> int:
