@@ -114,7 +114,9 @@ def history_records(count: int, live_line: str | None, rnd: random.Random
     step = max(1, (booted - 10 - t) // max(1, old))
     addr = bytes([192, 0, 2, 1]) + bytes(12)
     for i in range(old):
-        t += rnd.randint(1, 2 * step)
+        # A step's mean is `step`, and none passes the boot: a record of the future
+        # would turn into "still running" in the second a reader runs.
+        t = min(t + rnd.randint(0, 2 * step), booted - 10)
         line = rnd.choice(LINES)
         pid = FAR_PID + i
         r = rnd.random()
@@ -163,7 +165,7 @@ def btmp_records(count: int, rnd: random.Random) -> Iterator[bytes]:
     step = max(1, (now - 60 - t) // max(1, count))
     names = ("root", "(unknown)", "admin", "a-very-long-user-name-x", "oracle", "daemon")
     for i in range(count):
-        t += rnd.randint(1, 2 * step)
+        t = min(t + rnd.randint(0, 2 * step), now - 60)  # never the second a reader runs in
         line = rnd.choice(("ssh:notty", "ssh:notty", "pts/3", "tty1", "su"))
         host = "" if line in ("tty1", "su") else f"198.51.100.{rnd.randint(1, 254)}"
         addr = bytes([198, 51, 100, int(host.rsplit(".", 1)[1])]) + bytes(12) if host else bytes(16)

@@ -60,7 +60,9 @@ def history_text(count: int, live_line: str, seed: int = 2038) -> str:
     step = (booted - 10 - t) // count
     out = []
     for i in range(count - 20):
-        t += rnd.randint(1, 2 * step)
+        # A step's mean is `step`, and none passes the boot: a record of the future would
+        # be "still running" in the second one reader runs and not in the next one's.
+        t = min(t + rnd.randint(0, 2 * step), booted - 10)
         line = rnd.choice(lines)
         pid = FAR_PID + i
         r = rnd.random()
