@@ -442,7 +442,6 @@ class _Output:
         self.kind = _output_kind(args)
         self.source = source
         self.fd = sys.stdout.fileno()
-        self.items = 0
 
     def start(self, path: str, begins: int | None) -> None:
         if self.kind == "json":
