@@ -14,7 +14,7 @@ ffibuilder.cdef((HERE / "pyutmp_last_cdef.h").read_text())
 ffibuilder.set_source(
     "pam_pyutmp._reader",
     '#include "pyutmp_last.h"',
-    sources=[f"{CSRC}/pyutmp_last.c", f"{CSRC}/pyutmp_timestamp.c"],
+    sources=[f"{CSRC}/pyutmp_last.c", f"{CSRC}/pyutmp_timestamp.c", f"{CSRC}/pyutmp_output.c"],
     include_dirs=[CSRC],
     extra_compile_args=["-Wall", "-Wextra", "-O2"],
 )

@@ -21,7 +21,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <sqlite3.h>
@@ -288,7 +287,7 @@ static void json_session(struct out *out, int pretty, int first, const struct js
     json_key(&object, "login");
     out_iso(out, s->login);
     json_key(&object, "login_usec");
-    out_printf(out, "%" PRId64, s->login);
+    out_int(out, s->login);
     json_key(&object, "end");
     if (s->has_end)
         out_iso(out, s->end);
@@ -296,16 +295,15 @@ static void json_session(struct out *out, int pretty, int first, const struct js
         out_str(out, "null");
     json_key(&object, "end_usec");
     if (s->has_end)
-        out_printf(out, "%" PRId64, s->end);
+        out_int(out, s->end);
     else
         out_str(out, "null");
     json_key(&object, "status");
     out_json_string(out, s->status);
     json_key(&object, "duration_sec");
     if (s->has_end)
-        out_printf(out, "%" PRId64,
-                   floor_div(s->end, (int64_t)USEC_PER_SEC)
-                       - floor_div(s->login, (int64_t)USEC_PER_SEC));
+        out_int(out, floor_div(s->end, (int64_t)USEC_PER_SEC)
+                         - floor_div(s->login, (int64_t)USEC_PER_SEC));
     else
         out_str(out, "null");
     json_end(&object);
@@ -473,7 +471,7 @@ int pyutmp_wtmpdb_last(struct pyutmp_wtmpdb_listing *l)
         snprintf(l->error, PYUTMP_ERROR_SIZE, "out of memory");
         return PYUTMP_DB_ERROR;
     }
-    out_init(out, l->fd);
+    out_init(out, l->fd, OUT_SPOOL);
     tzset();
     columns_for(l->time_format, &c);
     /* An empty file is an empty database to Debian's wtmpdb (as to util-linux
@@ -727,7 +725,7 @@ int pyutmp_lastlog2_list(struct pyutmp_lastlog2_listing *l)
         snprintf(l->error, PYUTMP_ERROR_SIZE, "out of memory");
         return PYUTMP_DB_ERROR;
     }
-    out_init(out, l->fd);
+    out_init(out, l->fd, OUT_SPOOL);
     tzset();
     db = open_read_only(l->path, l->busy_timeout, l->error, &status);
     if (l->user != NULL) {

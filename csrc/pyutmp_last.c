@@ -29,6 +29,7 @@
 #include <wctype.h>
 
 #include "pyutmp_last.h"
+#include "pyutmp_output.h"
 
 #ifndef SHUTDOWN_TIME
 #define SHUTDOWN_TIME 254 /* last's own type, for "shutdown" records on line "~" */
@@ -39,7 +40,6 @@
 #define HOST_SIZE sizeof(((struct utmpx *)0)->ut_host)
 
 #define CHUNK_RECORDS 8192          /* 3 MiB a read */
-#define OUT_SIZE (1024 * 1024)     /* bytes written at once */
 #define DNS_CACHE 64
 
 /* last's kinds of listing. */
@@ -77,9 +77,9 @@ struct dns_entry {
 
 struct engine {
     const struct pyutmp_last_options *opt;
-    int out_fd, err, quit;
-    char *out;
-    size_t out_len;
+    /* Writes wait for the reader, as last's do: no lock is held while they wait. */
+    struct out *out;
+    int quit;
     int64_t listed;
 
     time_t lastboot, lastrch, lastdown;
@@ -97,41 +97,12 @@ struct engine {
     struct dns_entry *dns;
 };
 
-/* --- output ------------------------------------------------------------------ */
-
-static void flush_out(struct engine *e)
-{
-    size_t done = 0;
-
-    while (done < e->out_len && !e->err) {
-        ssize_t n = write(e->out_fd, e->out + done, e->out_len - done);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            e->err = errno;
-            e->quit = 1;
-        } else {
-            done += (size_t)n;
-        }
-    }
-    e->out_len = 0;
-}
-
-static void put(struct engine *e, const char *data, size_t n)
-{
-    if (e->out_len + n > OUT_SIZE)
-        flush_out(e);
-    memcpy(e->out + e->out_len, data, n);
-    e->out_len += n;
-}
-
-static void puts_(struct engine *e, const char *text)
-{
-    put(e, text, strlen(text));
-}
-
 /* --- times ------------------------------------------------------------------- */
+
+static int64_t usec_of(const struct utmpx *ut)
+{
+    return (int64_t)ut->ut_tv.tv_sec * 1000000 + ut->ut_tv.tv_usec;
+}
 
 /* localtime_r for every time is what last spends most of its time on.  One
  * minute's broken-down time serves every second of it: since 1970 every
@@ -231,22 +202,13 @@ static void format_time(struct engine *e, int fmt, time_t when, char *dst, size_
 }
 
 /* Python's datetime.isoformat() of a local time to the second, which the JSON
- * has always carried: an offset with seconds only when it has them. */
-static void json_time(struct engine *e, int64_t usec, char *dst, size_t size)
+ * has always carried; from the minutes already broken down. */
+static void json_time(struct engine *e, int64_t usec)
 {
     struct tm tm;
-    time_t sec = (time_t)(usec >= 0 ? usec / 1000000 : -((-usec + 999999) / 1000000));
-    long off, aoff;
-    int n;
 
-    local_time(e, sec, &tm);
-    off = tm.tm_gmtoff;
-    aoff = off < 0 ? -off : off;
-    n = snprintf(dst, size, "%04ld-%.2d-%.2dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900L,
-                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                 off < 0 ? '-' : '+', aoff / 3600, (aoff / 60) % 60);
-    if (aoff % 60 && n > 0 && (size_t)n < size)
-        snprintf(dst + n, size - (size_t)n, ":%02ld", aoff % 60);
+    local_time(e, (time_t)floor_div(usec, (int64_t)USEC_PER_SEC), &tm);
+    out_iso_tm(e->out, &tm);
 }
 
 /* --- text lines ----------------------------------------------------------------- */
@@ -266,13 +228,11 @@ static size_t field(char *line, size_t at, const char *s, int width, int precisi
 /* last's fputs_careful(line, stdout, '*'): an ASCII control character as '*'
  * and the character 64 away ("^A" is "*A"); past ASCII, a printable character
  * of the locale as it is, any other byte in octal ("\\377"). */
-static void put_careful(struct engine *e, const char *line, size_t n)
+static void put_careful(struct out *out, const char *line, size_t n)
 {
     char escaped[5];
     size_t i = 0, start = 0;
 
-    if (e->out_len + 4 * n + 2 > OUT_SIZE)
-        flush_out(e);
     while (i < n) {
         int c = line[i]; /* a plain char, as last passes it: signed on this ABI */
 
@@ -281,7 +241,7 @@ static void put_careful(struct engine *e, const char *line, size_t n)
             i++;
             continue;
         }
-        put(e, line + start, i - start);
+        out_put(out, line + start, i - start);
         if (c & ~0x7f) {
             mbstate_t state;
             wchar_t w;
@@ -291,132 +251,29 @@ static void put_careful(struct engine *e, const char *line, size_t n)
             len = mbrtowc(&w, line + i, n - i, &state);
             if (len == (size_t)-1 || len == (size_t)-2 || len == 0 || !iswprint((wint_t)w)) {
                 snprintf(escaped, sizeof(escaped), "\\%3o", (unsigned char)c);
-                put(e, escaped, 4);
+                out_put(out, escaped, 4);
                 len = 1;
             } else {
-                put(e, line + i, len);
+                out_put(out, line + i, len);
             }
             i += len;
         } else {
             escaped[0] = '*';
             escaped[1] = (char)(c ^ 0x40);
-            put(e, escaped, 2);
+            out_put(out, escaped, 2);
             i++;
         }
         start = i;
     }
-    put(e, line + start, n - start);
+    out_put(out, line + start, n - start);
 }
 
 /* --- JSON ---------------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (strict, as Python decodes), or 0. */
-static size_t utf8_length(const unsigned char *s, size_t n)
+/* A field of a record: its bytes up to a NUL, at most the field's size. */
+static void json_field(struct out *out, const char *field, size_t size)
 {
-    unsigned char c = s[0];
-    size_t len, i;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return len;
-}
-
-/* A JSON string of the field's bytes: valid UTF-8 as it is (json.dumps with
- * ensure_ascii=False), a byte that is not as "\udcXX", the code point Python's
- * surrogateescape gives it, so that json.loads and .encode("utf-8",
- * "surrogateescape") give the bytes back. */
-static void json_string(struct engine *e, const char *s, size_t max)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t n = strnlen(s, max), i = 0;
-    char esc[8];
-
-    put(e, "\"", 1);
-    while (i < n) {
-        unsigned char c = p[i];
-        size_t len;
-
-        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-            put(e, (const char *)p + i, 1);
-            i++;
-            continue;
-        }
-        switch (c) {
-        case '"': puts_(e, "\\\""); i++; continue;
-        case '\\': puts_(e, "\\\\"); i++; continue;
-        case '\n': puts_(e, "\\n"); i++; continue;
-        case '\r': puts_(e, "\\r"); i++; continue;
-        case '\t': puts_(e, "\\t"); i++; continue;
-        case '\b': puts_(e, "\\b"); i++; continue;
-        case '\f': puts_(e, "\\f"); i++; continue;
-        default: break;
-        }
-        if (c < 0x20) {
-            snprintf(esc, sizeof(esc), "\\u%04x", c);
-            puts_(e, esc);
-            i++;
-            continue;
-        }
-        len = utf8_length(p + i, n - i);
-        if (len) {
-            put(e, (const char *)p + i, len);
-            i += len;
-        } else {
-            snprintf(esc, sizeof(esc), "\\udc%02x", c);
-            puts_(e, esc);
-            i++;
-        }
-    }
-    put(e, "\"", 1);
-}
-
-static void json_pair_text(struct engine *e, const char *sep, const char *key, const char *value,
-                           size_t max)
-{
-    puts_(e, sep);
-    puts_(e, key);
-    json_string(e, value, max);
-}
-
-static void json_pair_int(struct engine *e, const char *sep, const char *key, int64_t value)
-{
-    char text[32];
-
-    snprintf(text, sizeof(text), "%lld", (long long)value);
-    puts_(e, sep);
-    puts_(e, key);
-    puts_(e, text);
-}
-
-static void json_pair_time(struct engine *e, const char *sep, const char *key, int64_t usec)
-{
-    char text[64];
-
-    json_time(e, usec, text, sizeof(text));
-    json_pair_text(e, sep, key, text, sizeof(text));
+    out_json_bytes(out, field, strnlen(field, size));
 }
 
 /* One session as the JSON document's item (indent=1 under "sessions") or as a
@@ -424,41 +281,43 @@ static void json_pair_time(struct engine *e, const char *sep, const char *key, i
 static void json_session(struct engine *e, const struct utmpx *ut, const char *line,
                          const char *host, const struct truth *truth)
 {
-    int lines = e->opt->output == PYUTMP_OUT_JSON_LINES;
-    const char *sep = lines ? ", " : ",\n   ";
-    int64_t login = (int64_t)ut->ut_tv.tv_sec * 1000000 + ut->ut_tv.tv_usec;
+    struct out *out = e->out;
+    struct json_object object;
+    int64_t login = usec_of(ut);
 
-    if (lines)
-        puts_(e, "{");
+    json_begin(&object, out, e->opt->output == PYUTMP_OUT_JSON, e->listed == 0);
+    json_key(&object, "type");
+    out_json_string(out, truth->type);
+    json_key(&object, "user");
+    json_field(out, ut->ut_user, USER_SIZE);
+    json_key(&object, "line");
+    out_json_string(out, line);
+    json_key(&object, "host");
+    out_json_string(out, host);
+    json_key(&object, "service");
+    out_json_string(out, "");
+    json_key(&object, "login");
+    json_time(e, login);
+    json_key(&object, "login_usec");
+    out_int(out, login);
+    json_key(&object, "end");
+    if (truth->has_end)
+        json_time(e, truth->end_usec);
     else
-        puts_(e, e->listed ? ",\n  {" : "\n  {");
-    json_pair_text(e, lines ? "" : "\n   ", "\"type\": ", truth->type, 32);
-    json_pair_text(e, sep, "\"user\": ", ut->ut_user, USER_SIZE);
-    json_pair_text(e, sep, "\"line\": ", line, LINE_SIZE);
-    json_pair_text(e, sep, "\"host\": ", host, 256);
-    json_pair_text(e, sep, "\"service\": ", "", 1);
-    json_pair_time(e, sep, "\"login\": ", login);
-    json_pair_int(e, sep, "\"login_usec\": ", login);
-    if (truth->has_end) {
-        json_pair_time(e, sep, "\"end\": ", truth->end_usec);
-        json_pair_int(e, sep, "\"end_usec\": ", truth->end_usec);
-    } else {
-        puts_(e, sep);
-        puts_(e, "\"end\": null");
-        puts_(e, sep);
-        puts_(e, "\"end_usec\": null");
-    }
-    json_pair_text(e, sep, "\"status\": ", truth->status, 32);
-    if (truth->has_end) {
-        /* Whole seconds, as Python's floor division gives them. */
-        int64_t end_sec = truth->end_usec >= 0 ? truth->end_usec / 1000000
-                                               : -((-truth->end_usec + 999999) / 1000000);
-        json_pair_int(e, sep, "\"duration_sec\": ", end_sec - (int64_t)ut->ut_tv.tv_sec);
-    } else {
-        puts_(e, sep);
-        puts_(e, "\"duration_sec\": null");
-    }
-    puts_(e, lines ? "}\n" : "\n  }");
+        out_str(out, "null");
+    json_key(&object, "end_usec");
+    if (truth->has_end)
+        out_int(out, truth->end_usec);
+    else
+        out_str(out, "null");
+    json_key(&object, "status");
+    out_json_string(out, truth->status);
+    json_key(&object, "duration_sec");
+    if (truth->has_end) /* whole seconds, as Python's floor division gives them */
+        out_int(out, floor_div(truth->end_usec, (int64_t)USEC_PER_SEC) - (int64_t)ut->ut_tv.tv_sec);
+    else
+        out_str(out, "null");
+    json_end(&object);
 }
 
 /* --- one listed line: last's list() ------------------------------------------------ */
@@ -664,7 +523,7 @@ static void list(struct engine *e, const struct utmpx *ut, time_t logout_time, i
     while (at > 0 && strchr(" \t\n\v\f\r", final[at - 1]) != NULL && final[at - 1] != 0)
         at--;
     final[at++] = '\n';
-    put_careful(e, final, at);
+    put_careful(e->out, final, at);
 
 listed:
     e->listed++;
@@ -711,11 +570,6 @@ static int is_phantom(const struct engine *e, struct utmpx *ut)
 }
 
 /* --- the later records, by line ------------------------------------------------ */
-
-static int64_t usec_of(const struct utmpx *ut)
-{
-    return (int64_t)ut->ut_tv.tv_sec * 1000000 + ut->ut_tv.tv_usec;
-}
 
 static uint32_t line_hash(const char *line)
 {
@@ -945,25 +799,31 @@ static int engine_start(struct engine *e, int out_fd, const struct pyutmp_last_o
 {
     memset(e, 0, sizeof(*e));
     e->opt = opt;
-    e->out_fd = out_fd;
     e->lastdown = e->lastrch = (time_t)opt->now;
-    e->out = malloc(OUT_SIZE);
+    e->out = malloc(sizeof(*e->out));
     e->minutes = calloc(MINUTES, sizeof(*e->minutes));
     if (e->out == NULL || e->minutes == NULL)
         return ENOMEM;
+    out_init(e->out, out_fd, OUT_WAIT);
     return later_grow(e);
 }
 
 static int engine_end(struct engine *e, int rc, int64_t *listed)
 {
     if (!rc)
-        flush_out(e);
+        rc = out_finish(e->out);
     free(e->out);
     free(e->minutes);
     free(e->table);
     free(e->dns);
     *listed = e->listed;
-    return rc ? rc : e->err;
+    return rc;
+}
+
+/* -n was met, or the output failed: the rest is not read. */
+static int stopped(const struct engine *e)
+{
+    return e->quit || e->out->error;
 }
 
 /* Records in [since, until] are all last looks at: it skips the others before
@@ -982,7 +842,7 @@ static int scan(struct engine *e, const unsigned char *data, size_t count)
 {
     size_t i = count;
 
-    while (i > 0 && !e->quit) {
+    while (i > 0 && !stopped(e)) {
         const struct utmpx *ut = (const struct utmpx *)(data + --i * sizeof(struct utmpx));
         int rc;
 
@@ -1016,7 +876,7 @@ int pyutmp_last_file(int in_fd, int out_fd, const struct pyutmp_last_options *op
         position = 0; /* no time is in the window: nothing can be listed */
     if (!rc && (chunk = malloc(chunk_size)) == NULL)
         rc = ENOMEM;
-    while (!rc && position > 0 && !e.quit) {
+    while (!rc && position > 0 && !stopped(&e)) {
         off_t start = position > (off_t)chunk_size ? position - (off_t)chunk_size : 0;
         size_t want = (size_t)(position - start), got = 0;
 

@@ -1,6 +1,7 @@
-/* The output of the listings: a buffer that a reader who stops reading does
- * not stall (the rest goes to a temporary file), the upstream readers' time
- * stamps, and JSON as Python's json module writes it. */
+/* The output of the listings of both compiled readers: a buffer that a reader
+ * who stops reading does not stall where the caller asks for it (the rest goes
+ * to a temporary file), the upstream readers' time stamps, and JSON as
+ * Python's json module writes it. */
 #define _GNU_SOURCE
 #include "pyutmp_output.h"
 
@@ -44,15 +45,18 @@ static int open_spool(void)
     return fd;
 }
 
-void out_init(struct out *out, int fd)
+/* A regular file or /dev/null never makes a write wait for a reader: no spool
+ * is needed for it. */
+void out_init(struct out *out, int fd, enum out_pace pace)
 {
     struct stat st;
     out->fd = fd;
     out->spool = -1;
     out->error = 0;
     out->len = 0;
-    out->direct = fstat(fd, &st) == 0
-                  && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd)));
+    out->direct = pace == OUT_WAIT
+                  || (fstat(fd, &st) == 0
+                      && (S_ISREG(st.st_mode) || (S_ISCHR(st.st_mode) && !isatty(fd))));
 }
 
 /* Hands the buffer to the output as far as it takes it at once; the rest, and
@@ -256,22 +260,83 @@ void out_iso(struct out *out, int64_t usec)
         out_str(out, "null");
         return;
     }
-    long offset = tm.tm_gmtoff;
+    out_iso_tm(out, &tm);
+}
+
+static char *two_digits(char *p, int value)
+{
+    p[0] = (char)('0' + value / 10);
+    p[1] = (char)('0' + value % 10);
+    return p + 2;
+}
+
+/* The same of a broken-down local time: the offset has seconds only when it
+ * has them, as isoformat() writes it.  Written by hand for the years of four
+ * digits: a JSON listing writes two a line, and printf was most of its time. */
+void out_iso_tm(struct out *out, const struct tm *tm)
+{
+    long offset = tm->tm_gmtoff;
     char sign = offset < 0 ? '-' : '+';
+    int year = tm->tm_year + 1900;
+    char text[40], *p = text;
+
     if (offset < 0)
         offset = -offset;
-    out_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900,
-               tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sign,
-               offset / 3600, offset / 60 % 60);
-    if (offset % 60)
-        out_printf(out, ":%02ld", offset % 60);
-    out_char(out, '"');
+    if (year < 0 || year > 9999 || offset >= 100 * 3600) {
+        out_printf(out, "\"%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", year, tm->tm_mon + 1,
+                   tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, sign, offset / 3600,
+                   offset / 60 % 60);
+        if (offset % 60)
+            out_printf(out, ":%02ld", offset % 60);
+        out_char(out, '"');
+        return;
+    }
+    *p++ = '"';
+    p = two_digits(p, year / 100);
+    p = two_digits(p, year % 100);
+    *p++ = '-';
+    p = two_digits(p, tm->tm_mon + 1);
+    *p++ = '-';
+    p = two_digits(p, tm->tm_mday);
+    *p++ = 'T';
+    p = two_digits(p, tm->tm_hour);
+    *p++ = ':';
+    p = two_digits(p, tm->tm_min);
+    *p++ = ':';
+    p = two_digits(p, tm->tm_sec);
+    *p++ = sign;
+    p = two_digits(p, (int)(offset / 3600));
+    *p++ = ':';
+    p = two_digits(p, (int)(offset / 60 % 60));
+    if (offset % 60) {
+        *p++ = ':';
+        p = two_digits(p, (int)(offset % 60));
+    }
+    *p++ = '"';
+    out_put(out, text, (size_t)(p - text));
+}
+
+/* An integer in decimal, as printf's "%" PRId64 writes it. */
+void out_int(struct out *out, int64_t value)
+{
+    char text[24], *p = text + sizeof text;
+    /* The magnitude in unsigned arithmetic: INT64_MIN has no positive twin. */
+    uint64_t left = value < 0 ? 0 - (uint64_t)value : (uint64_t)value;
+
+    do {
+        *--p = (char)('0' + left % 10);
+        left /= 10;
+    } while (left > 0);
+    if (value < 0)
+        *--p = '-';
+    out_put(out, p, (size_t)(text + sizeof text - p));
 }
 
 /* --- JSON ---------------------------------------------------------------------- */
 
 /* The length of the UTF-8 sequence at `s` (at most `left` bytes), or 0 when
- * it is not valid UTF-8. */
+ * it is not valid UTF-8 as Python decodes it: no overlong form, no surrogate,
+ * nothing past U+10FFFF. */
 static size_t utf8_length(const unsigned char *s, size_t left)
 {
     unsigned char c = s[0];
@@ -302,45 +367,65 @@ static size_t utf8_length(const unsigned char *s, size_t left)
     return need + 1;
 }
 
-/* A JSON string as Python's json.dumps(ensure_ascii=False) writes it; bytes
- * that are not UTF-8 become U+FFFD, so that the document stays valid. */
-void out_json_string(struct out *out, const char *text)
+/* What JSON writes as it is: ASCII but controls, the quote and the backslash. */
+static int json_plain(unsigned char c)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    size_t left = strlen(text);
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* The character at `s` that is not plain, escaped as json.dumps escapes it;
+ * returns the bytes it took.  A byte that is not UTF-8 becomes "\udcXX", the
+ * code point Python's surrogateescape gives it, so that json.loads and
+ * .encode("utf-8", "surrogateescape") give the bytes back. */
+static size_t json_escape(struct out *out, const unsigned char *s, size_t left)
+{
+    size_t size;
+
+    switch (*s) {
+    case '"': out_str(out, "\\\""); return 1;
+    case '\\': out_str(out, "\\\\"); return 1;
+    case '\n': out_str(out, "\\n"); return 1;
+    case '\r': out_str(out, "\\r"); return 1;
+    case '\t': out_str(out, "\\t"); return 1;
+    case '\b': out_str(out, "\\b"); return 1;
+    case '\f': out_str(out, "\\f"); return 1;
+    default: break;
+    }
+    if (*s < 0x20) {
+        out_printf(out, "\\u%04x", *s);
+        return 1;
+    }
+    size = utf8_length(s, left);
+    if (size == 0) {
+        out_printf(out, "\\udc%02x", *s);
+        return 1;
+    }
+    out_put(out, (const char *)s, size);
+    return size;
+}
+
+/* A JSON string of `size` bytes as Python's json.dumps(ensure_ascii=False)
+ * writes it: valid UTF-8 as it is.  Plain runs are copied at once: a listing
+ * writes several strings a line. */
+void out_json_bytes(struct out *out, const char *data, size_t size)
+{
+    const unsigned char *s = (const unsigned char *)data, *end = s + size;
 
     out_char(out, '"');
-    while (left > 0) {
-        unsigned char c = *s;
-        if (c < 0x80) {
-            switch (c) {
-            case '"': out_str(out, "\\\""); break;
-            case '\\': out_str(out, "\\\\"); break;
-            case '\n': out_str(out, "\\n"); break;
-            case '\r': out_str(out, "\\r"); break;
-            case '\t': out_str(out, "\\t"); break;
-            case '\b': out_str(out, "\\b"); break;
-            case '\f': out_str(out, "\\f"); break;
-            default:
-                if (c < 0x20)
-                    out_printf(out, "\\u%04x", c);
-                else
-                    out_char(out, (char)c);
-            }
+    while (s < end) {
+        const unsigned char *run = s;
+        while (s < end && json_plain(*s))
             s++;
-            left--;
-            continue;
-        }
-        size_t size = utf8_length(s, left);
-        if (size == 0) {
-            out_str(out, "\xEF\xBF\xBD");
-            size = 1;
-        } else
-            out_put(out, (const char *)s, size);
-        s += size;
-        left -= size;
+        out_put(out, (const char *)run, (size_t)(s - run));
+        if (s < end)
+            s += json_escape(out, s, (size_t)(end - s));
     }
     out_char(out, '"');
+}
+
+void out_json_string(struct out *out, const char *text)
+{
+    out_json_bytes(out, text, strlen(text));
 }
 
 void json_begin(struct json_object *object, struct out *out, int pretty, int first)

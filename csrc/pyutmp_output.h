@@ -1,5 +1,7 @@
-/* The output of the listings (pyutmp_output.c): buffered, spooled when the
- * reader stops reading, with the upstream readers' time stamps and JSON. */
+/* The output of the listings (pyutmp_output.c), shared by the wtmp reader
+ * (_reader) and the database reader (_dbread): buffered, spooled when the
+ * reader stops reading (where the caller asks for it), with the upstream
+ * readers' time stamps and JSON. */
 #ifndef PYUTMP_OUTPUT_H
 #define PYUTMP_OUTPUT_H
 
@@ -15,7 +17,7 @@
 
 struct out {
     int fd;
-    int direct; /* a regular file or /dev/null: writes never wait for a reader */
+    int direct; /* never spooled: writes go to fd as they come */
     int spool;  /* -1 until the output first stops taking data */
     int error;  /* errno of the first failed write */
     size_t len;
@@ -31,8 +33,14 @@ struct json_object {
     int keys;
 };
 
+/* What a write does when the reader is not reading. */
+enum out_pace {
+    OUT_WAIT, /* it waits, as the upstream readers' do */
+    OUT_SPOOL /* the rest goes to a temporary file, so that a lock can be let go */
+};
+
 /* The buffer; out_finish() copies out what was spooled, after the database is closed. */
-void out_init(struct out *out, int fd);
+void out_init(struct out *out, int fd, enum out_pace pace);
 void out_flush(struct out *out);
 int out_finish(struct out *out);
 void out_put(struct out *out, const char *data, size_t size);
@@ -41,12 +49,15 @@ void out_char(struct out *out, char c);
 void out_spaces(struct out *out, size_t count);
 void out_field(struct out *out, const char *text, size_t precision, size_t width);
 void out_printf(struct out *out, const char *format, ...) __attribute__((format(printf, 2, 3)));
+void out_int(struct out *out, int64_t value);
 /* Times. */
 void format_stamp(enum stamp kind, char *dst, size_t size, time_t when);
 void format_length(char *dst, size_t size, uint64_t start, uint64_t stop);
 int64_t floor_div(int64_t a, int64_t b);
 void out_iso(struct out *out, int64_t usec);
+void out_iso_tm(struct out *out, const struct tm *tm);
 /* JSON as json.dumps(ensure_ascii=False) writes it. */
+void out_json_bytes(struct out *out, const char *data, size_t size);
 void out_json_string(struct out *out, const char *text);
 void json_begin(struct json_object *object, struct out *out, int pretty, int first);
 void json_key(struct json_object *object, const char *key);

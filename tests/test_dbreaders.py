@@ -303,8 +303,9 @@ def test_json_states_what_is_true(tmp_path: Path, order: str) -> None:
 
 
 def test_json_is_valid_whatever_the_bytes(tmp_path: Path) -> None:
-    """Bytes that are not UTF-8 (a foreign writer's) become U+FFFD in JSON, so that the
-    document still parses; controls and quotes are escaped."""
+    """Bytes that are not UTF-8 (a foreign writer's) become in JSON the surrogates
+    Python's surrogateescape gives them, as a wtmp file's do, so that the document still
+    parses and the bytes come back; controls and quotes are escaped."""
     db = tmp_path / "wtmp.db"
     conn = sqlite3.connect(db)
     conn.execute(UPSTREAM_WTMP)
@@ -313,9 +314,12 @@ def test_json_is_valid_whatever_the_bytes(tmp_path: Path) -> None:
                  "'q\"\\\n\t\x01', '')")
     conn.commit()
     conn.close()
-    (session,) = json.loads(pyutmp_json(db, "--json"))["sessions"]
-    assert (session["user"], session["line"], session["host"]) == ("ok", "p\ufffdt",
+    document = pyutmp_json(db, "--json")
+    document.decode("utf-8")  # strict: the document is UTF-8
+    (session,) = json.loads(document)["sessions"]
+    assert (session["user"], session["line"], session["host"]) == ("ok", "p\udcfft",
                                                                    "q\"\\\n\t\x01")
+    assert session["line"].encode("utf-8", "surrogateescape") == b"p\xfft"
 
 
 def test_a_paused_reader_lets_logins_write(tmp_path: Path) -> None:
