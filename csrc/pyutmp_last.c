@@ -761,7 +761,7 @@ static int process(struct engine *e, const struct utmpx *record)
             list(e, &ut, e->lastboot, e->whydown, &truth);
         }
     }
-        /* fall through: the login is the later record of its line now */
+        /* fall through - the login is the later record of its line now */
     case DEAD_PROCESS:
         if (ut.ut_line[0] != 0) {
             int rc = later_store(e, &ut);
