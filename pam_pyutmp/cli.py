@@ -14,17 +14,14 @@ databases print right past January 2038.
 from __future__ import annotations
 
 import argparse
-import datetime
 import errno
-import json
 import os
 import pwd
 import sys
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
 
-from pam_pyutmp import lastlog, stores
+from pam_pyutmp import stores
+from pam_pyutmp._typing import TYPE_CHECKING
 from pam_pyutmp.errors import PyutmpError
 from pam_pyutmp.fields import CONTROLS
 from pam_pyutmp.system import (
@@ -36,6 +33,11 @@ from pam_pyutmp.system import (
     DEFAULT_WTMPDB,
     USER_PROCESS,
 )
+
+if TYPE_CHECKING:  # names for the type checker: a listing imports only what it uses
+    import datetime
+    from collections.abc import Iterable, Sequence
+    from typing import Any, TextIO
 
 USEC = 1_000_000
 # On a terminal, a scan of a file this large reports its progress unasked.
@@ -227,6 +229,8 @@ def _last_options(command: argparse.ArgumentParser) -> None:
 
 
 def _local(usec: int) -> datetime.datetime:
+    import datetime  # only where a time is written as ISO 8601
+
     # timedelta, not fromtimestamp(float): exact, and any 64-bit time (2038 and on).
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
     return (epoch + datetime.timedelta(microseconds=usec)).astimezone()
@@ -445,6 +449,8 @@ class _Output:
 
     def start(self, path: str, begins: int | None) -> None:
         if self.kind == "json":
+            import json
+
             head = json.dumps({"source": self.source, "file": path,
                                "begins": None if begins is None else iso(begins)},
                               indent=1, ensure_ascii=False)
@@ -519,6 +525,8 @@ def _lastlog(args: argparse.Namespace) -> int:
              if getattr(args, name) not in (None, False)]
     if given:
         raise PyutmpError(errno.EINVAL, f"--{given[0]} is for --source lastlog2 only")
+    from pam_pyutmp import lastlog  # the C core, for this source only
+
     rows: list[dict[str, Any]] = []
     path = args.file or DEFAULT_LASTLOG
     for user in _users(args.user):
@@ -623,6 +631,8 @@ def _starred(text: str) -> str:
 
 
 def _dump(data: object) -> None:
+    import json
+
     print(json.dumps(data, indent=1, ensure_ascii=False))
 
 
