@@ -256,58 +256,6 @@ static void text_line(struct out *out, const struct pyutmp_wtmpdb_listing *l,
     out_char(out, '\n');
 }
 
-struct json_session {
-    const char *type;
-    const char *user;
-    const char *line;
-    const char *host;
-    const char *service;
-    int64_t login;
-    int has_end;
-    int64_t end;
-    const char *status;
-};
-
-/* One element of "sessions", with cli._session_json's keys in its order. */
-static void json_session(struct out *out, int pretty, int first, const struct json_session *s)
-{
-    struct json_object object;
-
-    json_begin(&object, out, pretty, first);
-    json_key(&object, "type");
-    out_json_string(out, s->type);
-    json_key(&object, "user");
-    out_json_string(out, s->user);
-    json_key(&object, "line");
-    out_json_string(out, s->line);
-    json_key(&object, "host");
-    out_json_string(out, s->host);
-    json_key(&object, "service");
-    out_json_string(out, s->service);
-    json_key(&object, "login");
-    out_iso(out, s->login);
-    json_key(&object, "login_usec");
-    out_int(out, s->login);
-    json_key(&object, "end");
-    if (s->has_end)
-        out_iso(out, s->end);
-    else
-        out_str(out, "null");
-    json_key(&object, "end_usec");
-    if (s->has_end)
-        out_int(out, s->end);
-    else
-        out_str(out, "null");
-    json_key(&object, "status");
-    out_json_string(out, s->status);
-    json_key(&object, "duration_sec");
-    if (s->has_end)
-        out_int(out, floor_div(s->end, (int64_t)USEC_PER_SEC)
-                         - floor_div(s->login, (int64_t)USEC_PER_SEC));
-    else
-        out_str(out, "null");
-    json_end(&object);
-}
 
 /* The boots, read one ahead of the rows: the head is the boot that the row at
  * hand was logged in under. */
@@ -340,6 +288,9 @@ static void json_status(struct json_session *s, const struct wtmp_row *row,
                         const struct boots *boots, int have_newer, int64_t newer_login)
 {
     s->login = (int64_t)row->login;
+    s->login_sec = floor_div(s->login, (int64_t)USEC_PER_SEC);
+    s->iso = NULL;
+    s->context = NULL;
     s->has_end = 1;
     if (row->has_logout) {
         s->status = "closed";
@@ -558,12 +509,14 @@ int pyutmp_wtmpdb_last(struct pyutmp_wtmpdb_listing *l)
             js.line = boot ? "system boot" : row.tty ? row.tty : "";
             js.host = host;
             js.service = row.service;
-            json_session(out, pretty, l->listed == 0, &js);
+            out_json_session(out, pretty, l->listed == 0, &js);
             if (l->system && boot && row.has_logout && had_newer) {
-                struct json_session down = {"shutdown", "shutdown", "system down", host,
-                                            row.service, (int64_t)row.logout, 1,
-                                            had_newer_login, "closed"};
-                json_session(out, pretty, 0, &down);
+                struct json_session down = {
+                    .type = "shutdown", .user = "shutdown", .line = "system down",
+                    .host = host, .service = row.service, .login = (int64_t)row.logout,
+                    .login_sec = floor_div((int64_t)row.logout, (int64_t)USEC_PER_SEC),
+                    .has_end = 1, .end = had_newer_login, .status = "closed"};
+                out_json_session(out, pretty, 0, &down);
             }
             l->listed++;
             continue;

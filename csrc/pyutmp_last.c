@@ -270,10 +270,10 @@ static void put_careful(struct out *out, const char *line, size_t n)
 
 /* --- JSON ---------------------------------------------------------------------- */
 
-/* A field of a record: its bytes up to a NUL, at most the field's size. */
-static void json_field(struct out *out, const char *field, size_t size)
+/* json_time() for out_json_session(): the engine's cache of broken-down minutes. */
+static void json_time_of(void *engine, int64_t usec)
 {
-    out_json_bytes(out, field, strnlen(field, size));
+    json_time(engine, usec);
 }
 
 /* One session as the JSON document's item (indent=1 under "sessions") or as a
@@ -281,43 +281,17 @@ static void json_field(struct out *out, const char *field, size_t size)
 static void json_session(struct engine *e, const struct utmpx *ut, const char *line,
                          const char *host, const struct truth *truth)
 {
-    struct out *out = e->out;
-    struct json_object object;
-    int64_t login = usec_of(ut);
+    char user[USER_SIZE + 1]; /* a record's field need not end in a NUL */
+    size_t n = strnlen(ut->ut_user, USER_SIZE);
+    struct json_session s = {
+        .type = truth->type, .user = user, .line = line, .host = host, .service = "",
+        .login = usec_of(ut), .login_sec = (int64_t)ut->ut_tv.tv_sec,
+        .has_end = truth->has_end, .end = truth->end_usec, .status = truth->status,
+        .iso = json_time_of, .context = e};
 
-    json_begin(&object, out, e->opt->output == PYUTMP_OUT_JSON, e->listed == 0);
-    json_key(&object, "type");
-    out_json_string(out, truth->type);
-    json_key(&object, "user");
-    json_field(out, ut->ut_user, USER_SIZE);
-    json_key(&object, "line");
-    out_json_string(out, line);
-    json_key(&object, "host");
-    out_json_string(out, host);
-    json_key(&object, "service");
-    out_json_string(out, "");
-    json_key(&object, "login");
-    json_time(e, login);
-    json_key(&object, "login_usec");
-    out_int(out, login);
-    json_key(&object, "end");
-    if (truth->has_end)
-        json_time(e, truth->end_usec);
-    else
-        out_str(out, "null");
-    json_key(&object, "end_usec");
-    if (truth->has_end)
-        out_int(out, truth->end_usec);
-    else
-        out_str(out, "null");
-    json_key(&object, "status");
-    out_json_string(out, truth->status);
-    json_key(&object, "duration_sec");
-    if (truth->has_end) /* whole seconds, as Python's floor division gives them */
-        out_int(out, floor_div(truth->end_usec, (int64_t)USEC_PER_SEC) - (int64_t)ut->ut_tv.tv_sec);
-    else
-        out_str(out, "null");
-    json_end(&object);
+    memcpy(user, ut->ut_user, n);
+    user[n] = '\0';
+    out_json_session(e->out, e->opt->output == PYUTMP_OUT_JSON, e->listed == 0, &s);
 }
 
 /* --- one listed line: last's list() ------------------------------------------------ */

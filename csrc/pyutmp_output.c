@@ -455,3 +455,52 @@ void json_end(struct json_object *object)
     out_str(object->out, object->pretty ? "\n  }" : "}\n");
 }
 
+
+static void json_time(struct out *out, const struct json_session *s, int64_t usec)
+{
+    if (s->iso != NULL)
+        s->iso(s->context, usec);
+    else
+        out_iso(out, usec);
+}
+
+/* One element of "sessions", with cli's keys in their order (indent=1 under
+ * "sessions" when pretty), or a line of --json-lines. */
+void out_json_session(struct out *out, int pretty, int first, const struct json_session *s)
+{
+    struct json_object object;
+
+    json_begin(&object, out, pretty, first);
+    json_key(&object, "type");
+    out_json_string(out, s->type);
+    json_key(&object, "user");
+    out_json_string(out, s->user);
+    json_key(&object, "line");
+    out_json_string(out, s->line);
+    json_key(&object, "host");
+    out_json_string(out, s->host);
+    json_key(&object, "service");
+    out_json_string(out, s->service);
+    json_key(&object, "login");
+    json_time(out, s, s->login);
+    json_key(&object, "login_usec");
+    out_int(out, s->login);
+    json_key(&object, "end");
+    if (s->has_end)
+        json_time(out, s, s->end);
+    else
+        out_str(out, "null");
+    json_key(&object, "end_usec");
+    if (s->has_end)
+        out_int(out, s->end);
+    else
+        out_str(out, "null");
+    json_key(&object, "status");
+    out_json_string(out, s->status);
+    json_key(&object, "duration_sec");
+    if (s->has_end) /* whole seconds, as Python's floor division gives them */
+        out_int(out, floor_div(s->end, (int64_t)USEC_PER_SEC) - s->login_sec);
+    else
+        out_str(out, "null");
+    json_end(&object);
+}

@@ -63,6 +63,27 @@ void json_begin(struct json_object *object, struct out *out, int pretty, int fir
 void json_key(struct json_object *object, const char *key);
 void json_end(struct json_object *object);
 
+/* One session of `pyutmp last --json`, whichever reader lists it: the keys of
+ * the document, in its order, written by out_json_session(). */
+struct json_session {
+    const char *type;
+    const char *user;
+    const char *line;
+    const char *host;
+    const char *service;
+    int64_t login;     /* microseconds */
+    int64_t login_sec; /* the whole seconds duration_sec counts from */
+    int has_end;
+    int64_t end;
+    const char *status;
+    /* Writes a time as ISO 8601 (NULL: out_iso); the wtmp reader passes its
+     * cache of broken-down minutes. */
+    void (*iso)(void *context, int64_t usec);
+    void *context;
+};
+
+void out_json_session(struct out *out, int pretty, int first, const struct json_session *s);
+
 #pragma GCC visibility pop
 
 #endif
